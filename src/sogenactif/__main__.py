@@ -1,0 +1,3 @@
+from sogenactif.cli import main
+
+main()

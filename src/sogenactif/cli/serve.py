@@ -1,0 +1,72 @@
+"""`sogenactif serve`: the Office Server, on SQLite by default."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+
+def serve_command(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(7400, help="Port to listen on."),
+    database_url: str = typer.Option(
+        "sqlite:///sogenactif.db", "--database-url", envvar="SOGENACTIF_DATABASE_URL",
+        help="sqlite:///FILE (default, in this folder) or postgresql://user@host/db."),
+    workers: int = typer.Option(1, min=1, help="Server processes (PostgreSQL or SQLite)."),
+    mode: str = typer.Option("test", help="test (integrator help, test shops) or production."),
+    test_cards: str | None = typer.Option(
+        None, "--test-cards", help="A TOML file replacing sections of the test-card table."),
+    master_key_file: str = typer.Option(
+        "sogenactif.masterkey", envvar="SOGENACTIF_MASTER_KEY_FILE",
+        help="Where the AES master key lives (created if missing), unless "
+             "SOGENACTIF_MASTER_KEY is set."),
+    public_url: str | None = typer.Option(
+        None, help="The URL shoppers' browsers reach this server at (redirection pages)."),
+    log_level: str = typer.Option("warning", help="uvicorn's log level."),
+) -> None:
+    """Start the Office Server, print its URL, database and test shops."""
+    import uvicorn
+
+    from sogenactif.server.runtime import Mode, Settings, prepare_database
+    from sogenactif.server.store.db import describe_url
+    from sogenactif.server.store.seed import TEST_SHOPS
+
+    settings = Settings(database_url=database_url, mode=Mode(mode),
+                        master_key_file=master_key_file, test_cards=test_cards,
+                        public_url=public_url or f"http://{host}:{port}")
+    try:
+        database, _vault = prepare_database(settings)
+    except Exception as error:  # the user must learn what to fix, not read a traceback
+        raise typer.BadParameter(f"cannot open the database: {error}",
+                                 param_hint="--database-url") from None
+    database.dispose()
+    _banner(settings, host, port, workers, describe_url(database_url), TEST_SHOPS)
+    os.environ.update(settings.to_environment())
+    uvicorn.run("sogenactif.server.app:create_app_from_environment", factory=True,
+                host=host, port=port, workers=workers, log_level=log_level,
+                access_log=False, http="httptools", loop="uvloop")
+
+
+def _banner(settings, host, port, workers, database, shops) -> None:  # type: ignore[no-untyped-def]
+    console = Console()
+    url = f"http://{host}:{port}"
+    lines = [f"[bold]URL[/]       {url}/rs-services/v2/{{family}}/{{service}}",
+             f"[bold]OpenAPI[/]   {url}/openapi.json",
+             f"[bold]Database[/]  {database}",
+             f"[bold]Mode[/]      {settings.mode.value}    [bold]Workers[/] {workers}"]
+    console.print(Panel("\n".join(lines), title="sogenactif Office Server", expand=False))
+    if settings.mode.value == "test":
+        table = Table(title="Test shops", show_lines=False)
+        table.add_column("merchantId", no_wrap=True)
+        table.add_column("keyVersion", no_wrap=True)
+        table.add_column("secret key", no_wrap=True)
+        table.add_column("name", overflow="ellipsis", no_wrap=True)
+        for shop in shops:
+            table.add_row(shop.merchant_id, str(shop.key_version), shop.secret_key, shop.name)
+        console.print(table)
+        console.print("Test cards: 4100000000000000 (VISA, accepted), endings 05/51/54… "
+                      "refuse; see docs/test-cards.md. Ctrl+C stops.")

@@ -1,0 +1,1 @@
+"""The Office Server: needs the ``server`` extra (``pip install sogenactif[server]``)."""

@@ -1,0 +1,1 @@
+"""The simulated acquirer: test cards with scripted outcomes, kept as data."""

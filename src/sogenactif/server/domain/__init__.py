@@ -1,0 +1,1 @@
+"""The decisions of the platform, free of HTTP and SQL."""

@@ -1,0 +1,57 @@
+"""Time is injected: the system clock in production, a movable one in the sandbox."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime, timedelta, timezone
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+#: The platform's business time zone: business dates, batches and reports follow it.
+PARIS = ZoneInfo("Europe/Paris")
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """An aware datetime."""
+        ...
+
+
+class SystemClock:
+    """The real time."""
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+
+class OffsetClock:
+    """The real time moved by an offset that tests and the sandbox may change."""
+
+    def __init__(self, offset: timedelta = timedelta(0)) -> None:
+        self._offset = offset
+        self._lock = threading.Lock()
+
+    @property
+    def offset(self) -> timedelta:
+        return self._offset
+
+    def set_offset(self, offset: timedelta) -> None:
+        with self._lock:
+            self._offset = offset
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc) + self._offset
+
+
+def local(moment: datetime, zone: ZoneInfo = PARIS) -> datetime:
+    return moment.astimezone(zone)
+
+
+def business_date(moment: datetime, zone: ZoneInfo = PARIS) -> date:
+    """The platform's day a moment belongs to."""
+    return moment.astimezone(zone).date()
+
+
+def iso(moment: datetime, zone: ZoneInfo = PARIS) -> str:
+    """ISO 8601 with the offset, seconds precision, as the platform writes dates."""
+    return moment.astimezone(zone).isoformat(timespec="seconds")

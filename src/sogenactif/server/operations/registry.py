@@ -1,0 +1,10 @@
+"""Which function serves which service; a catalogue service without one answers 40."""
+
+from __future__ import annotations
+
+from sogenactif.server.operations import checkout
+from sogenactif.server.operations.base import Operation
+
+OPERATIONS: dict[str, Operation] = {
+    **checkout.OPERATIONS,
+}

@@ -1,0 +1,130 @@
+"""Settings and the objects one server process shares: database, vault, clock, acquirer."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import Enum
+from pathlib import Path
+
+from sogenactif.server.acquirer.simulator import Acquirer, load_table
+from sogenactif.server.domain.clock import Clock, OffsetClock, SystemClock
+from sogenactif.server.store import db as dbmod
+from sogenactif.server.store.db import Database
+from sogenactif.server.store.repositories import get_setting
+from sogenactif.server.store.seed import seed_test_shops
+from sogenactif.server.vault import Vault
+
+DEFAULT_DATABASE = "sqlite:///sogenactif.db"
+DEFAULT_KEY_FILE = "sogenactif.masterkey"
+SANDBOX_OFFSET = "sandbox_clock_offset_seconds"
+
+
+class Mode(str, Enum):
+    """Test mode adds integrator help (seal data on 34, sandbox clock, seeded test shops)."""
+
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a server process needs; read from SOGENACTIF_* variables by workers."""
+
+    database_url: str = DEFAULT_DATABASE
+    mode: Mode = Mode.TEST
+    master_key_file: str = DEFAULT_KEY_FILE
+    test_cards: str | None = None
+    public_url: str = "http://127.0.0.1:7400"
+    max_body_bytes: int = 64 * 1024
+    redirection_minutes: int = 15
+    seed: bool = True
+
+    def to_environment(self) -> dict[str, str]:
+        env = {
+            "SOGENACTIF_DATABASE_URL": self.database_url,
+            "SOGENACTIF_MODE": self.mode.value,
+            "SOGENACTIF_MASTER_KEY_FILE": self.master_key_file,
+            "SOGENACTIF_PUBLIC_URL": self.public_url,
+            "SOGENACTIF_SEED": "1" if self.seed else "0",
+        }
+        if self.test_cards:
+            env["SOGENACTIF_TEST_CARDS"] = self.test_cards
+        return env
+
+    @classmethod
+    def from_environment(cls) -> Settings:
+        env = os.environ
+        return cls(
+            database_url=env.get("SOGENACTIF_DATABASE_URL", DEFAULT_DATABASE),
+            mode=Mode(env.get("SOGENACTIF_MODE", "test")),
+            master_key_file=env.get("SOGENACTIF_MASTER_KEY_FILE", DEFAULT_KEY_FILE),
+            test_cards=env.get("SOGENACTIF_TEST_CARDS") or None,
+            public_url=env.get("SOGENACTIF_PUBLIC_URL", "http://127.0.0.1:7400"),
+            seed=env.get("SOGENACTIF_SEED", "1") == "1",
+        )
+
+
+class Ids:
+    """Identifiers the platform makes up; injectable so tests can replay exactly."""
+
+    def authorisation_id(self) -> str:
+        return f"{secrets.randbelow(10**6):06d}"
+
+    def token(self) -> str:
+        return secrets.token_urlsafe(24)
+
+
+class SandboxClock:
+    """Test mode's clock: the real time moved by an offset shared by every node (database)."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        self._local = OffsetClock()
+        self.refresh()
+
+    def refresh(self) -> None:
+        with self._db.read() as conn:
+            value = get_setting(conn, SANDBOX_OFFSET)
+        self._local.set_offset(timedelta(seconds=float(value or 0)))
+
+    @property
+    def offset(self) -> timedelta:
+        return self._local.offset
+
+    def now(self):  # type: ignore[no-untyped-def]
+        return self._local.now()
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    vault: Vault
+    clock: Clock
+    acquirer: Acquirer
+    ids: Ids = field(default_factory=Ids)
+
+    @property
+    def test_mode(self) -> bool:
+        return self.settings.mode is Mode.TEST
+
+
+def prepare_database(settings: Settings) -> tuple[Database, Vault]:
+    """Migrate and (in test mode) seed; safe when several processes start at once."""
+    database = Database(settings.database_url)
+    vault = Vault.from_environment(settings.master_key_file)
+    dbmod.migrate(database)
+    if settings.mode is Mode.TEST and settings.seed:
+        with dbmod.migration_lock(database), database.write() as conn:
+            seed_test_shops(conn, vault, SystemClock().now())
+    return database, vault
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    database, vault = prepare_database(settings)
+    acquirer = Acquirer(load_table(Path(settings.test_cards) if settings.test_cards else None))
+    clock: Clock = SandboxClock(database) if settings.mode is Mode.TEST else SystemClock()
+    return Runtime(settings, database, vault, clock, acquirer)

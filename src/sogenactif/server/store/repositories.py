@@ -1,0 +1,186 @@
+"""Repositories: the only code that knows the SQL. Functions take an open connection, so an
+operation composes several of them inside one database transaction."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from sogenactif.server.store.tables import operations, settings, shop_keys, shops, transactions
+from sogenactif.server.vault import Vault, key_purpose
+
+
+class DuplicateReference(Exception):
+    """transactionReference already used by this merchant (answers 94)."""
+
+
+@dataclass(frozen=True)
+class Shop:
+    merchant_id: str
+    name: str
+    capture_day_max: int
+    disabled_services: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ShopKey:
+    """A shop and the decrypted secret of one of its key versions."""
+
+    shop: Shop
+    key_version: int
+    secret: str
+    revoked: bool
+
+    def __repr__(self) -> str:  # the secret never reaches a log
+        return f"ShopKey({self.shop.merchant_id}, v{self.key_version}, revoked={self.revoked})"
+
+
+def _shop(row: Any) -> Shop:
+    disabled = frozenset(s for s in row.disabled_services.split(",") if s)
+    return Shop(row.merchant_id, row.name, row.capture_day_max, disabled)
+
+
+# ---------------------------------------------------------------- shops and keys
+
+
+def get_shop(conn: Connection, merchant_id: str) -> Shop | None:
+    row = conn.execute(select(shops).where(shops.c.merchant_id == merchant_id)).first()
+    return None if row is None else _shop(row)
+
+
+def list_shops(conn: Connection) -> list[Shop]:
+    return [_shop(r) for r in conn.execute(select(shops).order_by(shops.c.merchant_id))]
+
+
+def get_key(conn: Connection, vault: Vault, merchant_id: str,
+            key_version: int) -> ShopKey | None:
+    row = conn.execute(
+        select(shops, shop_keys.c.key_version, shop_keys.c.secret_enc, shop_keys.c.revoked_at)
+        .join(shop_keys, shop_keys.c.merchant_id == shops.c.merchant_id)
+        .where(and_(shops.c.merchant_id == merchant_id, shop_keys.c.key_version == key_version))
+    ).first()
+    if row is None:
+        return None
+    secret = vault.decrypt(row.secret_enc, key_purpose(merchant_id, key_version))
+    return ShopKey(_shop(row), row.key_version, secret, row.revoked_at is not None)
+
+
+def add_shop(conn: Connection, merchant_id: str, name: str, now: datetime, *,
+             capture_day_max: int = 99) -> None:
+    conn.execute(insert(shops).values(merchant_id=merchant_id, name=name,
+                                      capture_day_max=capture_day_max,
+                                      disabled_services="", created_at=now))
+
+
+def add_key(conn: Connection, vault: Vault, merchant_id: str, key_version: int, secret: str,
+            now: datetime) -> None:
+    conn.execute(insert(shop_keys).values(
+        merchant_id=merchant_id, key_version=key_version, created_at=now,
+        secret_enc=vault.encrypt(secret, key_purpose(merchant_id, key_version))))
+
+
+def revoke_key(conn: Connection, merchant_id: str, key_version: int, now: datetime) -> bool:
+    result = conn.execute(
+        update(shop_keys)
+        .where(and_(shop_keys.c.merchant_id == merchant_id,
+                    shop_keys.c.key_version == key_version,
+                    shop_keys.c.revoked_at.is_(None)))
+        .values(revoked_at=now))
+    return result.rowcount == 1
+
+
+def list_keys(conn: Connection, merchant_id: str) -> list[tuple[int, datetime, datetime | None]]:
+    rows = conn.execute(
+        select(shop_keys.c.key_version, shop_keys.c.created_at, shop_keys.c.revoked_at)
+        .where(shop_keys.c.merchant_id == merchant_id).order_by(shop_keys.c.key_version))
+    return [(r.key_version, r.created_at, r.revoked_at) for r in rows]
+
+
+def set_disabled_services(conn: Connection, merchant_id: str, names: set[str]) -> None:
+    conn.execute(update(shops).where(shops.c.merchant_id == merchant_id)
+                 .values(disabled_services=",".join(sorted(names))))
+
+
+# ---------------------------------------------------------------- transactions
+
+
+def insert_transaction(conn: Connection, values: dict[str, Any]) -> int:
+    """Insert; a reused (merchantId, transactionReference) raises DuplicateReference.
+
+    The unique constraint decides, so this holds for simultaneous requests on any node.
+    """
+    try:
+        with conn.begin_nested():
+            result = conn.execute(insert(transactions).values(**values))
+    except IntegrityError as error:
+        if _is_reference_conflict(error):
+            raise DuplicateReference(values["transaction_reference"]) from None
+        raise
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def _is_reference_conflict(error: IntegrityError) -> bool:
+    text = str(error.orig).lower()
+    return "uq_transactions_merchant_reference" in text or (
+        "unique" in text and "transaction_reference" in text)
+
+
+def reference_exists(conn: Connection, merchant_id: str, reference: str) -> bool:
+    return conn.execute(
+        select(transactions.c.id).where(and_(
+            transactions.c.merchant_id == merchant_id,
+            transactions.c.transaction_reference == reference))
+    ).first() is not None
+
+
+def get_transaction(conn: Connection, merchant_id: str, reference: str, *,
+                    for_update: bool = False) -> Any | None:
+    """The row (locked until commit when ``for_update``; SQLite locks the whole file)."""
+    query = select(transactions).where(and_(
+        transactions.c.merchant_id == merchant_id,
+        transactions.c.transaction_reference == reference))
+    if for_update and conn.dialect.name != "sqlite":
+        query = query.with_for_update()
+    return conn.execute(query).first()
+
+
+def update_transaction(conn: Connection, transaction_id: int, values: dict[str, Any]) -> None:
+    conn.execute(update(transactions).where(transactions.c.id == transaction_id).values(**values))
+
+
+def insert_operation(conn: Connection, values: dict[str, Any]) -> int:
+    result = conn.execute(insert(operations).values(**values))
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def list_operations(conn: Connection, transaction_id: int) -> list[Any]:
+    return list(conn.execute(select(operations)
+                             .where(operations.c.transaction_id == transaction_id)
+                             .order_by(operations.c.id)))
+
+
+# ---------------------------------------------------------------- settings
+
+
+def get_setting(conn: Connection, name: str) -> str | None:
+    row = conn.execute(select(settings.c.value).where(settings.c.name == name)).first()
+    return None if row is None else str(row.value)
+
+
+def put_setting(conn: Connection, name: str, value: str) -> None:
+    updated = conn.execute(update(settings).where(settings.c.name == name).values(value=value))
+    if updated.rowcount == 0:
+        conn.execute(insert(settings).values(name=name, value=value))
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
