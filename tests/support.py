@@ -91,9 +91,9 @@ class RunningServer:
                    "--master-key-file", str(self.key_file), *self.extra_args]
         env = {**os.environ, **self.env}
         env.pop("SOGENACTIF_MASTER_KEY", None)
-        self.process = subprocess.Popen(command, cwd=self.workdir, env=env,
-                                        stdout=open(self.workdir / "server.log", "ab"),
-                                        stderr=subprocess.STDOUT)
+        with open(self.workdir / "server.log", "ab") as log:
+            self.process = subprocess.Popen(command, cwd=self.workdir, env=env, stdout=log,
+                                            stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -152,9 +152,9 @@ def test_unknown_key_version_is_34(server: RunningServer) -> None:
 
 def test_connector_raises_when_answer_seal_does_not_match(server: RunningServer) -> None:
     merchant_id, _secret, version = SAMPLE_SHOP
-    with Client(merchant_id, "not-the-key", version, server.url) as wrong:
-        with pytest.raises(SealMismatchError, match="unknown"):
-            wrong.card_order(amount=100, currency_code="978", transaction_reference=reference(),
+    with Client(merchant_id, "not-the-key", version, server.url) as wrong, \
+            pytest.raises(SealMismatchError, match="unknown"):
+        wrong.card_order(amount=100, currency_code="978", transaction_reference=reference(),
                              card_number="4100000000000000", card_expiry_date=future_expiry())
 
 

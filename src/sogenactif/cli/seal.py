@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -12,7 +12,7 @@ import typer
 from sogenactif.protocol.seal import SealAlgorithm, compute_seal_of_data, seal_data
 
 
-class AlgorithmChoice(str, Enum):
+class AlgorithmChoice(StrEnum):
     hmac_sha_256 = "HMAC-SHA-256"
     sha_256 = "SHA-256"
     hmac_sha_512 = "HMAC-SHA-512"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import typer
 from rich.console import Console
@@ -51,7 +51,7 @@ def shop_add(merchant_id: str = typer.Argument(..., help="15 digits."),
         raise typer.BadParameter("a merchantId is 15 digits", param_hint="MERCHANT_ID")
     db, vault = _open(database_url, master_key_file)
     secret = secrets.token_urlsafe(32)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with db.write() as conn:
         if repo.get_shop(conn, merchant_id) is not None:
             raise typer.BadParameter(f"shop {merchant_id} exists already")
@@ -72,7 +72,7 @@ def key_add(merchant_id: str, database_url: str = DATABASE,
         if repo.get_shop(conn, merchant_id) is None:
             raise typer.BadParameter(f"no shop {merchant_id}")
         version = max((v for v, _c, _r in repo.list_keys(conn, merchant_id)), default=0) + 1
-        repo.add_key(conn, vault, merchant_id, version, secret, datetime.now(timezone.utc))
+        repo.add_key(conn, vault, merchant_id, version, secret, datetime.now(UTC))
     typer.echo(f"keyVersion {version} for {merchant_id}; secret key (shown once): {secret}")
 
 
@@ -84,7 +84,7 @@ def key_revoke(merchant_id: str, key_version: int, database_url: str = DATABASE,
 
     db, _vault = _open(database_url, master_key_file)
     with db.write() as conn:
-        done = repo.revoke_key(conn, merchant_id, key_version, datetime.now(timezone.utc))
+        done = repo.revoke_key(conn, merchant_id, key_version, datetime.now(UTC))
     if not done:
         raise typer.BadParameter(f"no active keyVersion {key_version} for {merchant_id}")
     typer.echo(f"keyVersion {key_version} of {merchant_id} revoked")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import httpx
@@ -19,7 +19,7 @@ P = ParamSpec("P")
 T = TypeVar("T", bound=OfficeResponse)
 
 
-class Environment(str, Enum):
+class Environment(StrEnum):
     """The platform's hosts (the guide's and Worldline's)."""
 
     SOGENACTIF_TEST = "https://office-server-sogenactif.test.sips-services.com"
@@ -44,7 +44,8 @@ class _Core:
         self.interface_versions = dict(interface_versions or {})
 
     def __repr__(self) -> str:  # never shows the secret key
-        return f"{type(self).__name__}(merchant_id={self.merchant_id!r}, base_url={self.base_url!r})"
+        name = type(self).__name__
+        return f"{name}(merchant_id={self.merchant_id!r}, base_url={self.base_url!r})"
 
     def build(self, call: Call[Any]) -> tuple[str, dict[str, Any]]:
         """The URL and the sealed body of a call."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from functools import cached_property
 
 from sogenactif.protocol.fields import MessageShape, shape
@@ -17,7 +17,7 @@ LATEST_MINOR = 55
 OLDEST_MINOR = 0
 
 
-class Family(str, Enum):
+class Family(StrEnum):
     """A service family and its interfaceVersion prefix."""
 
     CHECKOUT = "checkout"

@@ -12,13 +12,13 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 Check = Callable[[Any], bool]
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """The data dictionary's format letters, plus the structured kinds."""
 
     N = "N"  # digits
@@ -310,7 +310,7 @@ def _valid_ip(text: str) -> bool:
     return True
 
 
-def _scalar_ok(value: Any, fmt: Format) -> bool:  # noqa: PLR0911 - one branch per kind
+def _scalar_ok(value: Any, fmt: Format) -> bool:
     if fmt.kind is Kind.BOOLEAN:
         return isinstance(value, bool) or value in ("true", "false")
     text = _as_text(value)

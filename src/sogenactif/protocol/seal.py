@@ -10,14 +10,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 #: Fields that never enter the data string.
 EXCLUDED_FIELDS = frozenset({"seal", "keyVersion", "sealAlgorithm"})
 
 
-class SealAlgorithm(str, Enum):
+class SealAlgorithm(StrEnum):
     """The algorithms a request may choose with ``sealAlgorithm``."""
 
     HMAC_SHA_256 = "HMAC-SHA-256"

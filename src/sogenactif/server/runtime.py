@@ -6,7 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from sogenactif.server.acquirer.simulator import Acquirer, load_table
@@ -22,7 +22,7 @@ DEFAULT_KEY_FILE = "sogenactif.masterkey"
 SANDBOX_OFFSET = "sandbox_clock_offset_seconds"
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     """Test mode adds integrator help (seal data on 34, sandbox clock, seeded test shops)."""
 
     TEST = "test"

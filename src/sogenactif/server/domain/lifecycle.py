@@ -7,10 +7,10 @@ Each row says: this event is allowed from these statuses and leads there. Amount
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """A transaction's status."""
 
     PENDING = "PENDING"  # a 3-D Secure or provider redirection is under way (our choice)
@@ -24,14 +24,14 @@ class Status(str, Enum):
     ABORTED = "ABORTED"
 
 
-class CreditStatus(str, Enum):
+class CreditStatus(StrEnum):
     """A refund's credit operation, remitted by the next batch."""
 
     TO_CREDIT = "TO_CREDIT"
     CREDITED = "CREDITED"
 
 
-class Event(str, Enum):
+class Event(StrEnum):
     """What can happen to a transaction."""
 
     ACCEPT_AUTHOR_CAPTURE = "ACCEPT_AUTHOR_CAPTURE"
