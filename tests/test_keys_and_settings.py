@@ -111,3 +111,20 @@ def test_key_version_format(server: RunningServer, version: str) -> None:
     body["keyVersion"] = version
     answer = httpx.post(server.url + "/rs-services/v2/checkout/cardOrder", json=body).json()
     assert answer["responseCode"] in ({"34"} if version == "0" else {"30"})
+
+
+def test_several_workers_on_one_database(server: RunningServer, tmp_path: Path) -> None:
+    """`serve --workers 2` beside the session's server, on its database and master key."""
+    import concurrent.futures
+
+    running = RunningServer(server.backend, server.database_url, tmp_path / "multi",
+                            workers=2, master_key_file=server.key_file).start()
+    try:
+        bodies = [sealed_request(card_order_fields()) for _ in range(40)]
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            codes = list(pool.map(lambda b: httpx.post(
+                running.url + "/rs-services/v2/checkout/cardOrder", json=b,
+                timeout=30).json()["responseCode"], bodies))
+        assert codes == ["00"] * 40
+    finally:
+        running.stop()

@@ -40,9 +40,13 @@ def serve_command(
                         public_url=public_url or f"http://{host}:{port}")
     try:
         database, _vault = prepare_database(settings)
-    except Exception as error:  # the user must learn what to fix, not read a traceback
-        raise typer.BadParameter(f"cannot open the database: {error}",
-                                 param_hint="--database-url") from None
+    except RuntimeError as error:  # the user must learn what to fix, not read a traceback
+        typer.secho(f"error: {error}", err=True, fg="red")
+        raise typer.Exit(2) from None
+    except Exception as error:
+        typer.secho(f"error: cannot open the database {describe_url(database_url)}: "
+                    f"{type(error).__name__}: {str(error).splitlines()[0]}", err=True, fg="red")
+        raise typer.Exit(2) from None
     database.dispose()
     _banner(settings, host, port, workers, describe_url(database_url), TEST_SHOPS)
     os.environ.update(settings.to_environment())

@@ -101,6 +101,13 @@ def list_keys(conn: Connection, merchant_id: str) -> list[tuple[int, datetime, d
     return [(r.key_version, r.created_at, r.revoked_at) for r in rows]
 
 
+def first_key_blob(conn: Connection) -> tuple[str, int, bytes] | None:
+    """One stored secret key, to check at start that the master key can read it."""
+    row = conn.execute(select(shop_keys.c.merchant_id, shop_keys.c.key_version,
+                              shop_keys.c.secret_enc).limit(1)).first()
+    return None if row is None else (row.merchant_id, row.key_version, bytes(row.secret_enc))
+
+
 def set_disabled_services(conn: Connection, merchant_id: str, names: set[str]) -> None:
     conn.execute(update(shops).where(shops.c.merchant_id == merchant_id)
                  .values(disabled_services=",".join(sorted(names))))
