@@ -126,5 +126,14 @@ def test_several_workers_on_one_database(server: RunningServer, tmp_path: Path) 
                 running.url + "/rs-services/v2/checkout/cardOrder", json=b,
                 timeout=30).json()["responseCode"], bodies))
         assert codes == ["00"] * 40
+        # the same reference sent to both processes at once: one 00, the rest 94
+        ref = reference()
+        same = [sealed_request(card_order_fields(transactionReference=ref))
+                for _ in range(16)]
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            codes = sorted(pool.map(lambda b: httpx.post(
+                running.url + "/rs-services/v2/checkout/cardOrder", json=b,
+                timeout=30).json()["responseCode"], same))
+        assert codes == ["00"] + ["94"] * 15
     finally:
         running.stop()
