@@ -137,3 +137,13 @@ def test_several_workers_on_one_database(server: RunningServer, tmp_path: Path) 
         assert codes == ["00"] + ["94"] * 15
     finally:
         running.stop()
+
+
+def test_banner_prints_url_database_and_test_shops(server: RunningServer) -> None:
+    log = server.log()
+    assert f"http://127.0.0.1:{server.port}" in log
+    assert "Database" in log and "Mode      test" in log
+    assert "201040040170001  1  rxSP61eeP_oNi5TxCD7Ngy9YcwC8MLw6OlmFGGcsY54" in log
+    assert "011223344550000  1  secret123" in log
+    if server.backend == "postgres":
+        assert "postgresql+psycopg://postgres@127.0.0.1:5432/sogenactif_test_" in log
