@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 
 from sogenactif.server.domain.cards import expired, luhn_ok
 
@@ -16,7 +16,7 @@ from sogenactif.server.domain.cards import expired, luhn_ok
 MAX_PAYMENT_MEAN_ID = 999_999
 
 
-class WalletCode(str, Enum):
+class WalletCode(StrEnum):
     """The outcomes a wallet decision may give (our choice of codes, docs/wallets.md)."""
 
     DONE = "00"
@@ -27,7 +27,7 @@ class WalletCode(str, Enum):
     DUPLICATE_CARD = "94"  # the same card number is already in this wallet
 
 
-class Pattern(str, Enum):
+class Pattern(StrEnum):
     """paymentPattern values (spec §4)."""
 
     ONE_SHOT = "ONE_SHOT"

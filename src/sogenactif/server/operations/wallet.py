@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -40,7 +40,7 @@ UNKNOWN = WalletCode.UNKNOWN.value
 
 def _aware(moment: datetime) -> datetime:
     """SQLite gives back the UTC wall time without its zone."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _wallet_id(req: OfficeRequest) -> str:
