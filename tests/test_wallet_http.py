@@ -3,6 +3,7 @@ payment patterns, every error of docs/wallets.md, and no card number in clear at
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import secrets
 import subprocess
@@ -15,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from sogenactif import Client
+from sogenactif import AsyncClient, Client
 from sogenactif.protocol.catalogue import service
 from sogenactif.protocol.seal import verify_seal
 from sogenactif.server.store.db import normalise_url
@@ -29,7 +30,7 @@ from tests.support import (
 )
 
 VISA = "4100000000000000"  # test card, VISA, accepted
-VISA_2 = "4100002000001234"  # another accepted VISA test card
+VISA_2 = "4100002000005678"  # another accepted VISA test card
 CB_VISA = "4300000000000000"  # co-badged test card
 REFUSED_05 = "4100000000000005"  # test card the acquirer refuses with 05
 REAL_LOOKING = "4111111111111111"  # Luhn-valid, outside the test prefixes
@@ -206,6 +207,37 @@ def test_simultaneous_first_cards_make_one_wallet(server: RunningServer) -> None
                w=wallet)[0][0] == 1
 
 
+def test_connector_duplicate_card_names_the_stored_one(client: Client) -> None:
+    wallet = wallet_id()
+    client.add_card(merchant_wallet_id=wallet, card_number=VISA,
+                    card_expiry_date=future_expiry())
+    again = client.add_card(merchant_wallet_id=wallet, card_number=VISA,
+                            card_expiry_date=future_expiry(2))
+    assert not again.ok and again.verified
+    assert (again.response_code, again.error_field_name, again.payment_mean_id) == (
+        "94", "cardNumber", "1")
+
+
+def test_async_connector_wallet_round_trip(server: RunningServer) -> None:
+    merchant_id, secret, version = SAMPLE_SHOP
+    wallet = wallet_id()
+
+    async def run() -> list[str | None]:
+        async with AsyncClient(merchant_id, secret, version, server.url) as connector:
+            added = await connector.add_card(merchant_wallet_id=wallet, card_number=VISA_2,
+                                             card_expiry_date=future_expiry())
+            paid = await connector.wallet_order(
+                amount=100, currency_code="978", transaction_reference=reference("W"),
+                merchant_wallet_id=wallet, payment_mean_id=added.payment_mean_id or "",
+                payment_pattern="RECURRING_1")
+            data = await connector.get_wallet_data(merchant_wallet_id=wallet)
+            gone = await connector.sign_off(merchant_wallet_id=wallet)
+            return [added.response_code, paid.response_code, data.response_code,
+                    gone.response_code]
+
+    assert asyncio.run(run()) == ["00", "00", "00", "00"]
+
+
 # ------------------------------------------------------------------ one card
 
 
@@ -233,9 +265,9 @@ def test_update_payment_mean(client: Client, server: RunningServer) -> None:
     moved = client.update_payment_mean(merchant_wallet_id=wallet, payment_mean_id="1",
                                        card_expiry_date=later)
     assert moved.ok and moved.pan_expiry_date == later and moved.payment_mean_alias == "new"
-    cleared = call(server, "updatePaymentMean", merchantWalletId=wallet, paymentMeanId="1",
-                   paymentMeanAlias="")
-    assert cleared["walletResponseCode"] == "00" and "paymentMeanAlias" not in cleared
+    cleared = client.update_payment_mean(merchant_wallet_id=wallet, payment_mean_id="1",
+                                         payment_mean_alias="")
+    assert cleared.ok and cleared.payment_mean_alias is None
     card = call(server, "getPaymentMeanData", merchantWalletId=wallet, paymentMeanId="1")
     assert card["panExpiryDate"] == later and "paymentMeanAlias" not in card
 
@@ -263,11 +295,14 @@ def test_delete_payment_mean(client: Client, server: RunningServer) -> None:
     assert [c["paymentMeanId"] for c in listed] == ["2"]
     # a deleted card's id is never given again, and its encrypted PAN is erased
     assert add(server, wallet, REAL_LOOKING)["paymentMeanId"] == "3"
+    for payment_mean_id in ("2", "3"):
+        call(server, "deletePaymentMean", merchantWalletId=wallet, paymentMeanId=payment_mean_id)
+    empty = call(server, "getWalletData", merchantWalletId=wallet)  # the wallet stays
+    assert (empty["walletResponseCode"], empty["walletPaymentMeanDataList"]) == ("00", [])
     rows = sql(server, "SELECT pm.payment_mean_id, pm.pan_enc FROM payment_means pm JOIN "
                        "wallets w ON w.id = pm.wallet_id WHERE w.merchant_wallet_id = :w "
                        "ORDER BY pm.payment_mean_id", w=wallet)
-    assert [(r[0], len(bytes(r[1])) == 0) for r in rows] == [("1", True), ("2", False),
-                                                             ("3", False)]
+    assert [(r[0], len(bytes(r[1]))) for r in rows] == [("1", 0), ("2", 0), ("3", 0)]
 
 
 def test_sign_off(client: Client, server: RunningServer) -> None:
