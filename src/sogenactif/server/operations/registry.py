@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sogenactif.server.operations import checkout
+from sogenactif.server.operations import checkout, wallet
 from sogenactif.server.operations.base import Operation
 
 OPERATIONS: dict[str, Operation] = {
     **checkout.OPERATIONS,
+    **wallet.OPERATIONS,
 }
