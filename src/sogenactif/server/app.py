@@ -17,6 +17,7 @@ from starlette.routing import Route
 from sogenactif.protocol import catalogue, openapi
 from sogenactif.server.operations import pipeline
 from sogenactif.server.operations.registry import OPERATIONS
+from sogenactif.server.pages import acs, provider
 from sogenactif.server.runtime import Runtime, Settings, build_runtime
 
 log = logging.getLogger("sogenactif.app")
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         Route("/openapi.json", openapi_json, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
         Route("/", index, methods=["GET"]),
+        *acs.routes(rt), *provider.routes(rt),
     ]
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

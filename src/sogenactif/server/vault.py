@@ -8,6 +8,8 @@ node of a cluster must be given the same one. Each ciphertext is bound to its pu
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -25,6 +27,8 @@ class Vault:
         if len(master_key) != 32:
             raise ValueError("the master key must be 32 bytes")
         self._aead = AESGCM(master_key)
+        # The root of the MAC keys (redirection tokens, PaRes): one-way from the master key.
+        self._mac_root = hmac.new(master_key, b"sogenactif mac root v1", hashlib.sha256).digest()
 
     def __repr__(self) -> str:
         return "Vault(<master key hidden>)"
@@ -36,6 +40,15 @@ class Vault:
     def decrypt(self, blob: bytes, purpose: str) -> str:
         nonce, ciphertext = bytes(blob[:NONCE]), bytes(blob[NONCE:])
         return self._aead.decrypt(nonce, ciphertext, purpose.encode()).decode("utf-8")
+
+    def mac(self, purpose: str, data: bytes) -> bytes:
+        """HMAC-SHA-256 of ``data`` under a key derived from the master key for ``purpose``.
+
+        The derived keys never leave the vault, so tokens it signs (PaRes, redirection data)
+        cannot be forged without the master key.
+        """
+        key = hmac.new(self._mac_root, purpose.encode("utf-8"), hashlib.sha256).digest()
+        return hmac.new(key, data, hashlib.sha256).digest()
 
     @classmethod
     def from_environment(cls, key_file: str | Path | None) -> Vault:

@@ -208,3 +208,79 @@ def authorise_card(rt: Runtime, req: OfficeRequest, terms: OrderTerms, *, pan: s
         values.update(extra)
     record(rt, req, values, also=also)
     return order_answer(values)
+
+
+# ------------------------------------------------------------ completing a PENDING transaction
+# The 3-D Secure and provider flows create the transaction PENDING first (cardCheckEnrollment,
+# paymentProviderInitialize); their last call UPDATES that row instead of inserting one. Both
+# functions below run inside the caller's rt.db.write() on the row it loaded locked.
+
+
+def status_after_pending(response_code: str, fraud: str | None,
+                         capture_mode: str) -> Status:
+    """The table's status for a PENDING transaction once its outcome is known."""
+    if response_code != "00":
+        event = Event.REFUSE
+    elif fraud == "ORANGE":
+        event = Event.CHALLENGE
+    else:
+        event = ACCEPT_EVENT_BY_CAPTURE_MODE[capture_mode]
+    return next_status(Status.PENDING, event)
+
+
+def settle_pending(rt: Runtime, conn: Any, req: OfficeRequest, row: Any, *,
+                   response_code: str, acquirer_response_code: str | None,
+                   csc_result_code: str | None = None, fraud: str | None = None,
+                   extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Give the PENDING row its outcome, record the AUTHORISATION operation, answer."""
+    status = status_after_pending(response_code, fraud, row.capture_mode)
+    accepted = response_code == "00"
+    now = req.now
+    values: dict[str, Any] = {
+        "status": status.value,
+        "response_code": response_code,
+        "acquirer_response_code": acquirer_response_code,
+        "authorisation_id": rt.ids.authorisation_id() if accepted else None,
+        "authorised_amount": row.amount if accepted else 0,
+        "captured_amount": row.amount if status is Status.CAPTURED else 0,
+        "capture_limit_date": capture_limit(now, row.capture_day),
+        "score_color": fraud if fraud and fraud != "GREEN" else None,
+        "updated_at": now,
+    }
+    if csc_result_code is not None:
+        values["card_csc_result_code"] = csc_result_code
+    if extra:
+        values.update(extra)
+    repo.update_transaction(conn, row.id, values)
+    repo.insert_operation(conn, {
+        "transaction_id": row.id,
+        "merchant_id": row.merchant_id,
+        "transaction_reference": row.transaction_reference,
+        "operation_type": "AUTHORISATION",
+        "amount": row.amount,
+        "currency_code": row.currency_code,
+        "status": status.value,
+        "response_code": response_code,
+        "origin": req.service.name,
+        "created_at": now,
+        "business_date": business_date(now).isoformat(),
+    })
+    return order_answer({**row._mapping, **values})
+
+
+def authorise_pending(rt: Runtime, conn: Any, req: OfficeRequest, row: Any, *,
+                      pan: str, expiry: str,
+                      extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Authorise the PENDING row's stored card (decrypted by the caller) with the acquirer.
+
+    The CSC is never stored: its result was decided when the card was given
+    (card_csc_result_code) and stands in for it; an incorrect one refuses with 14 after the
+    card-number and expiry checks, as cardOrder would.
+    """
+    decision = rt.acquirer.authorise(pan, expiry, None, business_date(req.now))
+    csc_result = row.card_csc_result_code or "53"
+    if decision.response_code not in ("14", "54") and csc_result == "4E":
+        decision = Decision("14", "14", "4E")
+    return settle_pending(rt, conn, req, row, response_code=decision.response_code,
+                          acquirer_response_code=decision.acquirer_response_code,
+                          csc_result_code=csc_result, fraud=decision.fraud, extra=extra)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sogenactif.server.operations import checkout, wallet
+from sogenactif.server.operations import checkout, provider, threeds, wallet
 from sogenactif.server.operations.base import Operation
 
 OPERATIONS: dict[str, Operation] = {
     **checkout.OPERATIONS,
     **wallet.OPERATIONS,
+    **threeds.OPERATIONS,
+    **provider.OPERATIONS,
 }

@@ -18,6 +18,7 @@ from sogenactif.server.store.tables import (
     shop_keys,
     shops,
     transactions,
+    used_tokens,
     wallets,
 )
 from sogenactif.server.vault import Vault, key_purpose
@@ -297,3 +298,34 @@ def erase_payment_mean(conn: Connection, row_id: int, now: datetime) -> None:
     PAN is erased."""
     conn.execute(update(payment_means).where(payment_means.c.id == row_id)
                  .values(deleted_at=now, pan_enc=b""))
+
+
+# ------------------------------------------------------------ redirections (3-D Secure, providers)
+
+
+def list_expired_redirections(conn: Connection, now: datetime,
+                              limit: int = 500) -> list[tuple[str, str]]:
+    """(merchantId, transactionReference) of PENDING transactions past their deadline."""
+    rows = conn.execute(
+        select(transactions.c.merchant_id, transactions.c.transaction_reference)
+        .where(and_(transactions.c.status == "PENDING",
+                    transactions.c.redirection_expires_at.is_not(None),
+                    transactions.c.redirection_expires_at < now))
+        .order_by(transactions.c.id).limit(limit))
+    return [(r.merchant_id, r.transaction_reference) for r in rows]
+
+
+def use_token(conn: Connection, token_id: str, now: datetime) -> bool:
+    """Mark a one-time token (a PaRes) used; False if it already was (the key decides)."""
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(used_tokens).values(token_id=token_id, used_at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+def token_used(conn: Connection, token_id: str) -> bool:
+    return conn.execute(
+        select(used_tokens.c.token_id).where(used_tokens.c.token_id == token_id)
+    ).first() is not None
