@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from sogenactif.cli import seal, serve, shops
+from sogenactif.cli import demo, seal, serve, shops
 
 app = typer.Typer(
     name="sogenactif",
@@ -17,6 +17,7 @@ app.command("seal")(seal.seal_command)
 app.command("serve")(serve.serve_command)
 app.add_typer(shops.shop_app, name="shop")
 app.add_typer(shops.key_app, name="key")
+app.command("demo-shop")(demo.demo_shop_command)
 
 
 def main() -> None:
