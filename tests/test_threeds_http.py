@@ -4,6 +4,7 @@ validate calls; forged, replayed and foreign PaRes; bad MD; the session deadline
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import json
 from typing import Any
 
@@ -365,3 +366,14 @@ def test_batch_aborts_stale_redirections(client: Client, server: RunningServer) 
     assert acs(second, None).status_code == 409  # the ACS will not start it again
     still = enrol(client)
     assert stored(server, MERCHANT, still.transaction_reference or "")[0].status == "PENDING"
+
+
+def test_simultaneous_validations_authorise_once(client: Client, server: RunningServer) -> None:
+    answer = enrol(client)
+    pares = acs(answer).pares
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        codes = sorted(pool.map(lambda _: validate_and_order(client, answer, pares).response_code,
+                                range(6)))
+    assert codes == ["00", "34", "34", "34", "34", "34"]
+    _row, operations = stored(server, MERCHANT, answer.transaction_reference or "")
+    assert len(operations) == 1
