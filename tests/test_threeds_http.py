@@ -3,6 +3,7 @@ validate calls; forged, replayed and foreign PaRes; bad MD; the session deadline
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import concurrent.futures
 import json
@@ -13,6 +14,7 @@ import pytest
 
 from sogenactif import Client
 from sogenactif.protocol.catalogue import service
+from sogenactif.server.app import create_app
 from sogenactif.server.operations import pipeline
 from sogenactif.server.operations.redirections import abort_expired_redirections
 from sogenactif.server.operations.registry import OPERATIONS
@@ -377,3 +379,28 @@ def test_simultaneous_validations_authorise_once(client: Client, server: Running
     assert codes == ["00", "34", "34", "34", "34", "34"]
     _row, operations = stored(server, MERCHANT, answer.transaction_reference or "")
     assert len(operations) == 1
+
+
+def test_acs_after_the_deadline_sends_the_shopper_back(client: Client,
+                                                       server: RunningServer) -> None:
+    answer = enrol(client)
+    runtime = runtime_later(server, 16)
+
+    async def post_to_acs() -> httpx.Response:
+        transport = httpx.ASGITransport(app=create_app(runtime=runtime))
+        async with httpx.AsyncClient(transport=transport, base_url=server.url) as http:
+            return await http.post("/acs", data={"PaReq": answer.pa_req_message,
+                                                 "TermUrl": TERM_URL, "MD": "m"})
+
+    try:
+        page = asyncio.run(post_to_acs())
+        assert page.status_code == 200 and 'id="otp"' not in page.text
+        assert form_action(page.text) == TERM_URL and hidden(page.text, "MD") == "m"
+        late = later_call(runtime, "cardValidateAuthenticationAndOrder", {
+            "transactionReference": answer.transaction_reference,
+            "messageVersion": answer.message_version,
+            "redirectionData": answer.redirection_data,
+            "paResMessage": hidden(page.text, "PaRes")})
+    finally:
+        runtime.db.dispose()
+    assert late["responseCode"] == "97"
