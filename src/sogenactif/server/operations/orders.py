@@ -21,6 +21,7 @@ from sogenactif.server.domain.lifecycle import (
     next_status,
 )
 from sogenactif.server.domain.money import currency
+from sogenactif.server.domain.wallet import pattern_of, starts_recurring
 from sogenactif.server.operations.base import OfficeRequest, Refusal
 from sogenactif.server.runtime import Runtime
 from sogenactif.server.store import repositories as repo
@@ -252,6 +253,11 @@ def settle_pending(rt: Runtime, conn: Any, req: OfficeRequest, row: Any, *,
     if extra:
         values.update(extra)
     repo.update_transaction(conn, row.id, values)
+    if row.payment_mean_id and starts_recurring(pattern_of(row.payment_pattern), accepted,
+                                                False):
+        # walletCheckEnrollment's RECURRING_1: the series starts with this authorisation.
+        repo.start_recurring_series(conn, row.merchant_id, row.merchant_wallet_id,
+                                    row.payment_mean_id)
     repo.insert_operation(conn, {
         "transaction_id": row.id,
         "merchant_id": row.merchant_id,

@@ -30,6 +30,7 @@ from sogenactif.server.domain.wallet import (
 )
 from sogenactif.server.operations.base import OfficeRequest, Refusal
 from sogenactif.server.operations.orders import AlsoSave, authorise_card, check_terms
+from sogenactif.server.operations.threeds import start_enrollment
 from sogenactif.server.runtime import Runtime
 from sogenactif.server.store import repositories as repo
 from sogenactif.server.vault import wallet_pan_purpose
@@ -272,7 +273,18 @@ def wallet_order(rt: Runtime, req: OfficeRequest) -> dict[str, Any]:
                           also=recurring_also(card, pattern))
 
 
+def wallet_check_enrollment(rt: Runtime, req: OfficeRequest) -> dict[str, Any]:
+    """walletCheckEnrollment: cardCheckEnrollment with a stored card; the 3-D Secure flow
+    then goes on as for a card (an accepted RECURRING_1 starts the series when it settles)."""
+    terms = check_terms(req)
+    card = wallet_card(rt, req)
+    pattern = checked_pattern(req, card)
+    return start_enrollment(rt, req, terms, pan=card.pan, expiry=card.expiry,
+                            csc=req.text("cardCSCValue"), extra=order_extra(card, pattern))
+
+
 OPERATIONS = {
+    "walletCheckEnrollment": wallet_check_enrollment,
     "addCard": add_card,
     "updatePaymentMean": update_payment_mean,
     "getWalletData": get_wallet_data,

@@ -293,6 +293,17 @@ def update_payment_mean(conn: Connection, row_id: int, values: dict[str, Any]) -
     conn.execute(update(payment_means).where(payment_means.c.id == row_id).values(**values))
 
 
+def start_recurring_series(conn: Connection, merchant_id: str, merchant_wallet_id: str,
+                           payment_mean_id: str) -> None:
+    """Mark a stored card's recurring series started (after an accepted RECURRING_1)."""
+    wallet = get_wallet(conn, merchant_id, merchant_wallet_id)
+    if wallet is None:
+        return
+    card = get_payment_mean(conn, wallet.id, payment_mean_id)
+    if card is not None:
+        update_payment_mean(conn, card.id, {"recurring_started": True})
+
+
 def erase_payment_mean(conn: Connection, row_id: int, now: datetime) -> None:
     """deletePaymentMean: the card is marked deleted (its id stays taken) and its encrypted
     PAN is erased."""
