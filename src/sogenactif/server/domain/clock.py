@@ -55,3 +55,8 @@ def business_date(moment: datetime, zone: ZoneInfo = PARIS) -> date:
 def iso(moment: datetime, zone: ZoneInfo = PARIS) -> str:
     """ISO 8601 with the offset, seconds precision, as the platform writes dates."""
     return moment.astimezone(zone).isoformat(timespec="seconds")
+
+
+def aware(moment: datetime) -> datetime:
+    """A stored moment as an aware datetime: SQLite gives back naive UTC datetimes."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from sogenactif.server.operations import checkout
+from sogenactif.server.operations import cash, checkout, diagnostic
 from sogenactif.server.operations.base import Operation
 
 OPERATIONS: dict[str, Operation] = {
     **checkout.OPERATIONS,
+    **cash.OPERATIONS,
+    **diagnostic.OPERATIONS,
 }
