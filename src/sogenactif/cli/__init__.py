@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from sogenactif.cli import seal, serve, shops
+from sogenactif.cli import batch, clock, report, seal, serve, shops
 
 app = typer.Typer(
     name="sogenactif",
@@ -17,6 +17,9 @@ app.command("seal")(seal.seal_command)
 app.command("serve")(serve.serve_command)
 app.add_typer(shops.shop_app, name="shop")
 app.add_typer(shops.key_app, name="key")
+app.add_typer(batch.batch_app, name="batch")
+app.add_typer(clock.clock_app, name="clock")
+app.add_typer(report.report_app, name="report")
 
 
 def main() -> None:

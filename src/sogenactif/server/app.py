@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from sogenactif.protocol import catalogue, openapi
+from sogenactif.server import sandbox
 from sogenactif.server.operations import pipeline
 from sogenactif.server.operations.registry import OPERATIONS
 from sogenactif.server.runtime import Runtime, Settings, build_runtime
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         Route("/openapi.json", openapi_json, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
         Route("/", index, methods=["GET"]),
+        *sandbox.routes(rt),
     ]
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

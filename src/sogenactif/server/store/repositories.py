@@ -198,8 +198,12 @@ def dumps(value: Any) -> str:
 # (cash operations, capture batches, reports: issue 3)
 
 
-def get_transaction_by_id(conn: Connection, transaction_id: int) -> Any | None:
-    return conn.execute(select(transactions).where(transactions.c.id == transaction_id)).first()
+def get_transaction_by_id(conn: Connection, transaction_id: int, *,
+                          for_update: bool = False) -> Any | None:
+    query = select(transactions).where(transactions.c.id == transaction_id)
+    if for_update and conn.dialect.name != "sqlite":
+        query = query.with_for_update()
+    return conn.execute(query).first()
 
 
 def due_capture_ids(conn: Connection, batch_date: str) -> list[int]:
@@ -239,11 +243,17 @@ def get_operation(conn: Connection, operation_id: int) -> Any | None:
     return conn.execute(select(operations).where(operations.c.id == operation_id)).first()
 
 
-def credit_operation_if_pending(conn: Connection, operation_id: int, remittance_id: int) -> bool:
+def credit_operation_if_pending(conn: Connection, operation_id: int) -> bool:
+    """TO_CREDIT -> CREDITED, only once whoever tries."""
     result = conn.execute(update(operations).where(and_(
         operations.c.id == operation_id, operations.c.status == "TO_CREDIT"))
-        .values(status="CREDITED", remittance_id=remittance_id))
+        .values(status="CREDITED"))
     return result.rowcount == 1
+
+
+def set_operation_remittance(conn: Connection, operation_id: int, remittance_id: int) -> None:
+    conn.execute(update(operations).where(operations.c.id == operation_id)
+                 .values(remittance_id=remittance_id))
 
 
 def add_to_remittance(conn: Connection, merchant_id: str, batch_date: str, kind: str,
