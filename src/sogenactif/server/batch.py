@@ -53,7 +53,8 @@ class BatchResult:
     """What a call to :func:`run` did.
 
     ``outcome``: RAN (this call ran the batch), ALREADY_DONE, RUNNING_ELSEWHERE, or
-    TAKEN_OVER (another node took the run over while this one was slow).
+    TAKEN_OVER (another node took the run over while this one was slow). ``counts`` are the
+    date's totals, over every run of it (a crashed one taken over, ``again``).
     """
 
     batch_date: str
@@ -100,7 +101,7 @@ def _claim(db: Database, day: str, node: str, stale_after: timedelta,
         if repo.take_over_batch_run(conn, day, node, now, expected_node=row.node,
                                     expected_heartbeat=row.heartbeat_at):
             log.warning("batch %s taken over from %s (%s)", day, row.node, row.status)
-            return "CLAIMED", counts if row.status == "RUNNING" else zero
+            return "CLAIMED", counts  # the date's counts go on adding up
     return "RUNNING_ELSEWHERE", counts
 
 
