@@ -14,6 +14,7 @@ lint: install
 
 # The whole suite, against SQLite and PostgreSQL (PostgreSQL must answer on 127.0.0.1:5432).
 test: install lint
+	@scripts/system-deps
 	SOGENACTIF_REQUIRE_POSTGRES=1 .venv/bin/pytest $(PYTEST_ARGS)
 
 bench: install

@@ -74,6 +74,7 @@ class RunningServer:
     workers: int = 1
     extra_args: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
+    master_key_file: Path | None = None  # share another server's key to share its database
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -82,7 +83,7 @@ class RunningServer:
 
     @property
     def key_file(self) -> Path:
-        return self.workdir / "sogenactif.masterkey"
+        return self.master_key_file or self.workdir / "sogenactif.masterkey"
 
     def start(self) -> RunningServer:
         self.workdir.mkdir(parents=True, exist_ok=True)

@@ -111,3 +111,39 @@ def test_key_version_format(server: RunningServer, version: str) -> None:
     body["keyVersion"] = version
     answer = httpx.post(server.url + "/rs-services/v2/checkout/cardOrder", json=body).json()
     assert answer["responseCode"] in ({"34"} if version == "0" else {"30"})
+
+
+def test_several_workers_on_one_database(server: RunningServer, tmp_path: Path) -> None:
+    """`serve --workers 2` beside the session's server, on its database and master key."""
+    import concurrent.futures
+
+    running = RunningServer(server.backend, server.database_url, tmp_path / "multi",
+                            workers=2, master_key_file=server.key_file).start()
+    try:
+        bodies = [sealed_request(card_order_fields()) for _ in range(40)]
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            codes = list(pool.map(lambda b: httpx.post(
+                running.url + "/rs-services/v2/checkout/cardOrder", json=b,
+                timeout=30).json()["responseCode"], bodies))
+        assert codes == ["00"] * 40
+        # the same reference sent to both processes at once: one 00, the rest 94
+        ref = reference()
+        same = [sealed_request(card_order_fields(transactionReference=ref))
+                for _ in range(16)]
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            codes = sorted(pool.map(lambda b: httpx.post(
+                running.url + "/rs-services/v2/checkout/cardOrder", json=b,
+                timeout=30).json()["responseCode"], same))
+        assert codes == ["00"] + ["94"] * 15
+    finally:
+        running.stop()
+
+
+def test_banner_prints_url_database_and_test_shops(server: RunningServer) -> None:
+    log = server.log()
+    assert f"http://127.0.0.1:{server.port}" in log
+    assert "Database" in log and "Mode      test" in log
+    assert "201040040170001  1  rxSP61eeP_oNi5TxCD7Ngy9YcwC8MLw6OlmFGGcsY54" in log
+    assert "011223344550000  1  secret123" in log
+    if server.backend == "postgres":
+        assert "postgresql+psycopg://postgres@127.0.0.1:5432/sogenactif_test_" in log

@@ -7,7 +7,6 @@ import os
 import typer
 from rich.console import Console
 from rich.panel import Panel
-from rich.table import Table
 
 
 def serve_command(
@@ -40,9 +39,13 @@ def serve_command(
                         public_url=public_url or f"http://{host}:{port}")
     try:
         database, _vault = prepare_database(settings)
-    except Exception as error:  # the user must learn what to fix, not read a traceback
-        raise typer.BadParameter(f"cannot open the database: {error}",
-                                 param_hint="--database-url") from None
+    except RuntimeError as error:  # the user must learn what to fix, not read a traceback
+        typer.secho(f"error: {error}", err=True, fg="red")
+        raise typer.Exit(2) from None
+    except Exception as error:
+        typer.secho(f"error: cannot open the database {describe_url(database_url)}: "
+                    f"{type(error).__name__}: {str(error).splitlines()[0]}", err=True, fg="red")
+        raise typer.Exit(2) from None
     database.dispose()
     _banner(settings, host, port, workers, describe_url(database_url), TEST_SHOPS)
     os.environ.update(settings.to_environment())
@@ -60,13 +63,10 @@ def _banner(settings, host, port, workers, database, shops) -> None:  # type: ig
              f"[bold]Mode[/]      {settings.mode.value}    [bold]Workers[/] {workers}"]
     console.print(Panel("\n".join(lines), title="sogenactif Office Server", expand=False))
     if settings.mode.value == "test":
-        table = Table(title="Test shops", show_lines=False)
-        table.add_column("merchantId", no_wrap=True)
-        table.add_column("keyVersion", no_wrap=True)
-        table.add_column("secret key", no_wrap=True)
-        table.add_column("name", overflow="ellipsis", no_wrap=True)
+        # Plain lines, never a table: credentials must not be cut on a narrow terminal.
+        console.print("[bold]Test shops[/] (merchantId, keyVersion, secret key):")
         for shop in shops:
-            table.add_row(shop.merchant_id, str(shop.key_version), shop.secret_key, shop.name)
-        console.print(table)
+            console.print(f"  {shop.merchant_id}  {shop.key_version}  {shop.secret_key}"
+                          f"    [dim]{shop.name}[/]", soft_wrap=True)
         console.print("Test cards: 4100000000000000 (VISA, accepted), endings 05/51/54… "
                       "refuse; see docs/test-cards.md. Ctrl+C stops.")

@@ -97,7 +97,8 @@ def wallet_check_enrollment(*, amount: int, currency_code: str, transaction_refe
 def wallet_order(*, amount: int, currency_code: str, transaction_reference: str,
                  merchant_wallet_id: str, payment_mean_id: str, order_channel: str = "INTERNET",
                  payment_pattern: str | None = None, **fields: Any) -> Call[OrderResponse]:
-    """Authorise with a wallet card (one-click, recurring)."""
+    """Authorise with a wallet card (one-click, recurring); ``payment_pattern`` ONE_SHOT
+    (the default), RECURRING_1 (starts a card's series) or RECURRING_N."""
     return _call("walletOrder", OrderResponse, {**locals_of(locals()), **fields})
 
 
@@ -164,14 +165,17 @@ def get_transaction_data(*, transaction_reference: str,
 
 
 def add_card(*, merchant_wallet_id: str, card_number: str, card_expiry_date: str,
-             payment_mean_alias: str | None = None, **fields: Any) -> Call[WalletResponse]:
-    """Store a card in a wallet."""
+             payment_mean_alias: str | None = None, payment_mean_brand: str | None = None,
+             **fields: Any) -> Call[WalletResponse]:
+    """Store a card in a wallet (created by its first card)."""
     return _call("addCard", WalletResponse, {**locals_of(locals()), **fields})
 
 
 def update_payment_mean(*, merchant_wallet_id: str, payment_mean_id: str,
+                        payment_mean_alias: str | None = None,
+                        card_expiry_date: str | None = None,
                         **fields: Any) -> Call[WalletResponse]:
-    """Change a stored card's alias or expiry date."""
+    """Change a stored card's alias (``""`` removes it) or expiry date."""
     return _call("updatePaymentMean", WalletResponse, {**locals_of(locals()), **fields})
 
 
@@ -193,7 +197,7 @@ def delete_payment_mean(*, merchant_wallet_id: str, payment_mean_id: str,
 
 
 def sign_off(*, merchant_wallet_id: str, **fields: Any) -> Call[WalletResponse]:
-    """Delete a wallet."""
+    """Delete a wallet and all its cards."""
     return _call("signOff", WalletResponse, {**locals_of(locals()), **fields})
 
 

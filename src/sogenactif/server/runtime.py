@@ -137,10 +137,32 @@ def prepare_database(settings: Settings) -> tuple[Database, Vault]:
     database = Database(settings.database_url)
     vault = Vault.from_environment(settings.master_key_file)
     dbmod.migrate(database)
+    _check_master_key(database, vault)
     if settings.mode is Mode.TEST and settings.seed:
         with dbmod.migration_lock(database), database.write() as conn:
             seed_test_shops(conn, vault, SystemClock().now())
     return database, vault
+
+
+def _check_master_key(database: Database, vault: Vault) -> None:
+    """Refuse to start with a master key that cannot read this database's secret keys."""
+    from cryptography.exceptions import InvalidTag
+
+    from sogenactif.server.store.repositories import first_key_blob
+    from sogenactif.server.vault import key_purpose
+
+    with database.read() as conn:
+        found = first_key_blob(conn)
+    if found is None:
+        return
+    merchant_id, version, blob = found
+    try:
+        vault.decrypt(blob, key_purpose(merchant_id, version))
+    except InvalidTag:
+        raise RuntimeError(
+            "the master key does not decrypt this database's secret keys: give this server "
+            "the same SOGENACTIF_MASTER_KEY or --master-key-file as the one that created it"
+        ) from None
 
 
 def build_runtime(settings: Settings) -> Runtime:

@@ -55,6 +55,11 @@ def pan_purpose(merchant_id: str) -> str:
     return f"pan:{merchant_id}"
 
 
+def wallet_pan_purpose(merchant_id: str, merchant_wallet_id: str, payment_mean_id: str) -> str:
+    """A stored wallet card: bound to its merchant, wallet and paymentMeanId (docs/wallets.md)."""
+    return f"wallet-pan:{merchant_id}:{merchant_wallet_id}:{payment_mean_id}"
+
+
 def key_purpose(merchant_id: str, key_version: int) -> str:
     return f"secret-key:{merchant_id}:{key_version}"
 

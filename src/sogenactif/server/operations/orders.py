@@ -4,9 +4,12 @@ record the transaction and its first operation in one database transaction, answ
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy import Connection
 
 from sogenactif.server.acquirer.simulator import Decision
 from sogenactif.server.domain.cards import mask_pan
@@ -115,8 +118,14 @@ def transaction_values(rt: Runtime, req: OfficeRequest, terms: OrderTerms, *,
     return values
 
 
+#: Runs inside the database transaction that records an order (connection, transaction id,
+#: transaction values), so what an operation saves beside the transaction commits with it or
+#: not at all (walletOrder marks a card's recurring series started).
+AlsoSave = Callable[[Connection, int, dict[str, Any]], None]
+
+
 def record(rt: Runtime, req: OfficeRequest, values: dict[str, Any],
-           operation_type: str = "AUTHORISATION") -> int:
+           operation_type: str = "AUTHORISATION", *, also: AlsoSave | None = None) -> int:
     """Insert the transaction and its first operation atomically; 94 on a reused reference."""
     try:
         with rt.db.write() as conn:
@@ -134,6 +143,8 @@ def record(rt: Runtime, req: OfficeRequest, values: dict[str, Any],
                 "created_at": values["transaction_date_time"],
                 "business_date": values["business_date"],
             })
+            if also is not None:
+                also(conn, transaction_id, values)
     except repo.DuplicateReference:
         raise Refusal("94", "transactionReference") from None
     return transaction_id
@@ -185,7 +196,8 @@ def order_answer(values: dict[str, Any] | Any) -> dict[str, Any]:
 
 def authorise_card(rt: Runtime, req: OfficeRequest, terms: OrderTerms, *, pan: str,
                    expiry: str, csc: str | None,
-                   extra: dict[str, Any] | None = None) -> dict[str, Any]:
+                   extra: dict[str, Any] | None = None,
+                   also: AlsoSave | None = None) -> dict[str, Any]:
     """Ask the acquirer, record the outcome, answer: the whole of cardOrder after its checks."""
     decision = rt.acquirer.authorise(pan, expiry, csc, business_date(req.now))
     brand = rt.acquirer.profile(pan).brand
@@ -194,5 +206,5 @@ def authorise_card(rt: Runtime, req: OfficeRequest, terms: OrderTerms, *, pan: s
                                 decision=decision, status=status)
     if extra:
         values.update(extra)
-    record(rt, req, values)
+    record(rt, req, values, also=also)
     return order_answer(values)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sogenactif.server.operations import cash, checkout, diagnostic
+from sogenactif.server.operations import cash, checkout, diagnostic, wallet
 from sogenactif.server.operations.base import Operation
 
 OPERATIONS: dict[str, Operation] = {
     **checkout.OPERATIONS,
+    **wallet.OPERATIONS,
     **cash.OPERATIONS,
     **diagnostic.OPERATIONS,
 }

@@ -8,17 +8,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sogenactif.server.store.tables import (
     batch_runs,
     operations,
+    payment_means,
     remittances,
     settings,
     shop_keys,
     shops,
     transactions,
+    wallets,
 )
 from sogenactif.server.vault import Vault, key_purpose
 
@@ -109,6 +111,13 @@ def list_keys(conn: Connection, merchant_id: str) -> list[tuple[int, datetime, d
     return [(r.key_version, r.created_at, r.revoked_at) for r in rows]
 
 
+def first_key_blob(conn: Connection) -> tuple[str, int, bytes] | None:
+    """One stored secret key, to check at start that the master key can read it."""
+    row = conn.execute(select(shop_keys.c.merchant_id, shop_keys.c.key_version,
+                              shop_keys.c.secret_enc).limit(1)).first()
+    return None if row is None else (row.merchant_id, row.key_version, bytes(row.secret_enc))
+
+
 def set_disabled_services(conn: Connection, merchant_id: str, names: set[str]) -> None:
     conn.execute(update(shops).where(shops.c.merchant_id == merchant_id)
                  .values(disabled_services=",".join(sorted(names))))
@@ -192,6 +201,104 @@ def put_setting(conn: Connection, name: str, value: str) -> None:
 
 def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+# ---------------------------------------------------------------- wallets (docs/wallets.md)
+# Every query names the merchant: another merchant's wallet is never found.
+
+
+def get_wallet(conn: Connection, merchant_id: str, merchant_wallet_id: str, *,
+               for_update: bool = False) -> Any | None:
+    """The wallet row (locked until commit when ``for_update``; SQLite locks the whole file)."""
+    query = select(wallets).where(and_(wallets.c.merchant_id == merchant_id,
+                                       wallets.c.merchant_wallet_id == merchant_wallet_id))
+    if for_update and conn.dialect.name != "sqlite":
+        query = query.with_for_update()
+    return conn.execute(query).first()
+
+
+def get_or_create_wallet(conn: Connection, merchant_id: str, merchant_wallet_id: str,
+                         now: datetime) -> tuple[Any, bool]:
+    """The wallet, locked, created first if missing; (row, created).
+
+    Two first addCard calls at once on PostgreSQL: the second insert waits for the first
+    and hits the unique constraint, then finds the first's wallet.
+    """
+    row = get_wallet(conn, merchant_id, merchant_wallet_id, for_update=True)
+    if row is not None:
+        return row, False
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(wallets).values(merchant_id=merchant_id,
+                                                merchant_wallet_id=merchant_wallet_id,
+                                                created_at=now, last_action_at=now))
+    except IntegrityError:
+        row = get_wallet(conn, merchant_id, merchant_wallet_id, for_update=True)
+        if row is None:
+            raise
+        return row, False
+    row = get_wallet(conn, merchant_id, merchant_wallet_id, for_update=True)
+    assert row is not None
+    return row, True
+
+
+def touch_wallet(conn: Connection, wallet_id: int, now: datetime) -> None:
+    conn.execute(update(wallets).where(wallets.c.id == wallet_id).values(last_action_at=now))
+
+
+def delete_wallet(conn: Connection, wallet_id: int) -> int:
+    """Remove a wallet and every card it held (signOff); the number of active cards removed."""
+    active = conn.execute(
+        delete(payment_means).where(and_(payment_means.c.wallet_id == wallet_id,
+                                         payment_means.c.deleted_at.is_(None)))).rowcount
+    conn.execute(delete(payment_means).where(payment_means.c.wallet_id == wallet_id))
+    conn.execute(delete(wallets).where(wallets.c.id == wallet_id))
+    return int(active)
+
+
+def list_payment_means(conn: Connection, wallet_id: int, *,
+                       include_deleted: bool = False) -> list[Any]:
+    query = select(payment_means).where(payment_means.c.wallet_id == wallet_id)
+    if not include_deleted:
+        query = query.where(payment_means.c.deleted_at.is_(None))
+    return list(conn.execute(query.order_by(payment_means.c.id)))
+
+
+def used_payment_mean_ids(conn: Connection, wallet_id: int) -> list[str]:
+    """Every paymentMeanId the wallet ever gave, deleted cards included."""
+    rows = conn.execute(select(payment_means.c.payment_mean_id)
+                        .where(payment_means.c.wallet_id == wallet_id))
+    return [str(r.payment_mean_id) for r in rows]
+
+
+def get_payment_mean(conn: Connection, wallet_id: int, payment_mean_id: str, *,
+                     for_update: bool = False) -> Any | None:
+    """An active (not deleted) card of the wallet."""
+    query = select(payment_means).where(and_(
+        payment_means.c.wallet_id == wallet_id,
+        payment_means.c.payment_mean_id == payment_mean_id,
+        payment_means.c.deleted_at.is_(None)))
+    if for_update and conn.dialect.name != "sqlite":
+        query = query.with_for_update()
+    return conn.execute(query).first()
+
+
+def insert_payment_mean(conn: Connection, values: dict[str, Any]) -> int:
+    result = conn.execute(insert(payment_means).values(**values))
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def update_payment_mean(conn: Connection, row_id: int, values: dict[str, Any]) -> None:
+    conn.execute(update(payment_means).where(payment_means.c.id == row_id).values(**values))
+
+
+def erase_payment_mean(conn: Connection, row_id: int, now: datetime) -> None:
+    """deletePaymentMean: the card is marked deleted (its id stays taken) and its encrypted
+    PAN is erased."""
+    conn.execute(update(payment_means).where(payment_means.c.id == row_id)
+                 .values(deleted_at=now, pan_enc=b""))
 
 
 # ---------------------------------------------------------------- life of a transaction
