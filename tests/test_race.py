@@ -35,8 +35,10 @@ def pair(request: pytest.FixtureRequest,
         url = create_pg_database()
     else:
         url = f"sqlite:///{workdir / 'pair.db'}"
-    first = RunningServer(backend, url, workdir).start()
-    second = RunningServer(backend, url, workdir).start()
+    # No scheduled batch: the test starts the batches itself.
+    env = {"SOGENACTIF_BATCH_CUTOFF": "off"}
+    first = RunningServer(backend, url, workdir, env=env).start()
+    second = RunningServer(backend, url, workdir, env=env).start()
     try:
         yield first, second
     finally:
