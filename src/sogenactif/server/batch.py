@@ -255,7 +255,12 @@ async def scheduler(rt: Runtime, interval: float = 30.0) -> None:
     """
     if rt.settings.batch_cutoff is None:
         return
-    parse_cutoff(rt.settings.batch_cutoff)  # a bad setting fails at start, not every tick
+    try:
+        parse_cutoff(rt.settings.batch_cutoff)
+    except ValueError:
+        log.error("SOGENACTIF_BATCH_CUTOFF=%r is not HH:MM: no scheduled batch",
+                  rt.settings.batch_cutoff)
+        return
     while True:
         try:
             result = await asyncio.to_thread(run_if_due, rt)
