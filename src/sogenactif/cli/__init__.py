@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from sogenactif.cli import demo, seal, serve, shops
+from sogenactif.cli import batch, clock, demo, report, seal, serve, shops
 
 app = typer.Typer(
     name="sogenactif",
@@ -18,6 +18,9 @@ app.command("serve")(serve.serve_command)
 app.add_typer(shops.shop_app, name="shop")
 app.add_typer(shops.key_app, name="key")
 app.command("demo-shop")(demo.demo_shop_command)
+app.add_typer(batch.batch_app, name="batch")
+app.add_typer(clock.clock_app, name="clock")
+app.add_typer(report.report_app, name="report")
 
 
 def main() -> None:

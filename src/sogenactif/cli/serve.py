@@ -25,18 +25,29 @@ def serve_command(
              "SOGENACTIF_MASTER_KEY is set."),
     public_url: str | None = typer.Option(
         None, help="The URL shoppers' browsers reach this server at (redirection pages)."),
+    batch_cutoff: str = typer.Option(
+        "22:00", envvar="SOGENACTIF_BATCH_CUTOFF",
+        help="Local (Europe/Paris) time of the daily capture batch run inside the server, "
+             "HH:MM, or 'off'."),
     log_level: str = typer.Option("warning", help="uvicorn's log level."),
 ) -> None:
     """Start the Office Server, print its URL, database and test shops."""
     import uvicorn
 
+    from sogenactif.server.domain.clock import parse_cutoff
     from sogenactif.server.runtime import Mode, Settings, prepare_database
     from sogenactif.server.store.db import describe_url
     from sogenactif.server.store.seed import TEST_SHOPS
 
+    if batch_cutoff != "off":
+        try:
+            parse_cutoff(batch_cutoff)
+        except ValueError:
+            raise typer.BadParameter("use HH:MM or off", param_hint="--batch-cutoff") from None
     settings = Settings(database_url=database_url, mode=Mode(mode),
                         master_key_file=master_key_file, test_cards=test_cards,
-                        public_url=public_url or f"http://{host}:{port}")
+                        public_url=public_url or f"http://{host}:{port}",
+                        batch_cutoff=None if batch_cutoff == "off" else batch_cutoff)
     try:
         database, _vault = prepare_database(settings)
     except RuntimeError as error:  # the user must learn what to fix, not read a traceback
@@ -54,13 +65,20 @@ def serve_command(
                 access_log=False, http="httptools", loop="uvloop")
 
 
+def _batch_line(cutoff: str | None) -> str:
+    if cutoff is None:
+        return "no scheduled batch (run `sogenactif batch run`)"
+    return f"daily at {cutoff} Europe/Paris"
+
+
 def _banner(settings, host, port, workers, database, shops) -> None:  # type: ignore[no-untyped-def]
     console = Console()
     url = f"http://{host}:{port}"
     lines = [f"[bold]URL[/]       {url}/rs-services/v2/{{family}}/{{service}}",
              f"[bold]OpenAPI[/]   {url}/openapi.json",
              f"[bold]Database[/]  {database}",
-             f"[bold]Mode[/]      {settings.mode.value}    [bold]Workers[/] {workers}"]
+             f"[bold]Mode[/]      {settings.mode.value}    [bold]Workers[/] {workers}",
+             f"[bold]Batch[/]     {_batch_line(settings.batch_cutoff)}"]
     console.print(Panel("\n".join(lines), title="sogenactif Office Server", expand=False))
     if settings.mode.value == "test":
         # Plain lines, never a table: credentials must not be cut on a narrow terminal.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -15,6 +16,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from sogenactif.protocol import catalogue, openapi
+from sogenactif.server import batch, sandbox
 from sogenactif.server.operations import pipeline
 from sogenactif.server.operations.registry import OPERATIONS
 from sogenactif.server.pages import acs, provider
@@ -114,11 +116,20 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         Route("/health", health, methods=["GET"]),
         Route("/", index, methods=["GET"]),
         *acs.routes(rt), *provider.routes(rt),
+        *sandbox.routes(rt),
     ]
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        yield
-        rt.db.dispose()
+        # The daily batch at the cut-off; batch_runs keeps it single across processes.
+        scheduled = asyncio.create_task(batch.scheduler(rt))
+        try:
+            yield
+        finally:
+            scheduled.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await scheduled
+            rt.db.dispose()
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.runtime = rt

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -41,6 +42,10 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     redirection_minutes: int = 15
     seed: bool = True
+    #: Local (Europe/Paris) time of the daily capture batch inside the server; None: off.
+    #: Default: SOGENACTIF_BATCH_CUTOFF ("HH:MM" or "off"), else 22:00.
+    batch_cutoff: str | None = field(default_factory=lambda: _cutoff(
+        os.environ.get("SOGENACTIF_BATCH_CUTOFF", "22:00")))
 
     def to_environment(self) -> dict[str, str]:
         env = {
@@ -49,6 +54,7 @@ class Settings:
             "SOGENACTIF_MASTER_KEY_FILE": self.master_key_file,
             "SOGENACTIF_PUBLIC_URL": self.public_url,
             "SOGENACTIF_SEED": "1" if self.seed else "0",
+            "SOGENACTIF_BATCH_CUTOFF": self.batch_cutoff or "off",
         }
         if self.test_cards:
             env["SOGENACTIF_TEST_CARDS"] = self.test_cards
@@ -67,6 +73,10 @@ class Settings:
         )
 
 
+def _cutoff(value: str) -> str | None:
+    return None if value.strip().lower() in ("", "off", "none", "no") else value.strip()
+
+
 class Ids:
     """Identifiers the platform makes up; injectable so tests can replay exactly."""
 
@@ -78,23 +88,33 @@ class Ids:
 
 
 class SandboxClock:
-    """Test mode's clock: the real time moved by an offset shared by every node (database)."""
+    """Test mode's clock: the real time moved by an offset shared by every node (database).
 
-    def __init__(self, database: Database) -> None:
+    The offset is read again from the settings table when it is older than
+    ``refresh_seconds`` (0, the default: at every ``now()``, one primary-key read), so a
+    change made by any process or by ``sogenactif clock`` holds at once everywhere.
+    """
+
+    def __init__(self, database: Database, refresh_seconds: float = 0.0) -> None:
         self._db = database
         self._local = OffsetClock()
+        self._refresh_seconds = refresh_seconds
+        self._read_at = float("-inf")
         self.refresh()
 
     def refresh(self) -> None:
         with self._db.read() as conn:
             value = get_setting(conn, SANDBOX_OFFSET)
         self._local.set_offset(timedelta(seconds=float(value or 0)))
+        self._read_at = time.monotonic()
 
     @property
     def offset(self) -> timedelta:
         return self._local.offset
 
-    def now(self):  # type: ignore[no-untyped-def]
+    def now(self) -> datetime:
+        if time.monotonic() - self._read_at >= self._refresh_seconds:
+            self.refresh()
         return self._local.now()
 
 

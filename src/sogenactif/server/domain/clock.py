@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -55,3 +55,22 @@ def business_date(moment: datetime, zone: ZoneInfo = PARIS) -> date:
 def iso(moment: datetime, zone: ZoneInfo = PARIS) -> str:
     """ISO 8601 with the offset, seconds precision, as the platform writes dates."""
     return moment.astimezone(zone).isoformat(timespec="seconds")
+
+
+def aware(moment: datetime) -> datetime:
+    """A stored moment as an aware datetime: SQLite gives back naive UTC datetimes."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def parse_cutoff(value: str) -> time:
+    """``"22:00"`` -> 22:00; raises ValueError for anything else."""
+    hours, _, minutes = value.partition(":")
+    return time(int(hours), int(minutes or 0))
+
+
+def batch_due_date(moment: datetime, cutoff: time, zone: ZoneInfo = PARIS) -> date:
+    """The latest batch date whose cut-off has passed at ``moment``: today once the local
+    time reaches the cut-off, yesterday before it."""
+    here = moment.astimezone(zone)
+    today = here.date()
+    return today if here.time() >= cutoff else today - timedelta(days=1)

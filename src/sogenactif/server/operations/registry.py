@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sogenactif.server.operations import checkout, provider, threeds, wallet
+from sogenactif.server.operations import cash, checkout, diagnostic, provider, threeds, wallet
 from sogenactif.server.operations.base import Operation
 
 OPERATIONS: dict[str, Operation] = {
@@ -10,4 +10,6 @@ OPERATIONS: dict[str, Operation] = {
     **wallet.OPERATIONS,
     **threeds.OPERATIONS,
     **provider.OPERATIONS,
+    **cash.OPERATIONS,
+    **diagnostic.OPERATIONS,
 }

@@ -74,8 +74,8 @@ class Database:
             with self.engine.begin() as conn:
                 yield conn
             return
-        with lock, self.engine.begin() as conn:
-            conn.info["immediate"] = True
+        with lock, self.engine.connect().execution_options(immediate=True) as conn, \
+                conn.begin():
             yield conn
 
     @contextlib.contextmanager
@@ -100,7 +100,12 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the lock up front; readers never wait for a writer (WAL), so a read
+        # made while this thread holds a write transaction cannot deadlock on it.
+        if conn.get_execution_options().get("immediate"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
 
 
 def _alembic_config(url: str) -> Config:

@@ -12,8 +12,10 @@ from sqlalchemy import Connection, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sogenactif.server.store.tables import (
+    batch_runs,
     operations,
     payment_means,
+    remittances,
     settings,
     shop_keys,
     shops,
@@ -340,3 +342,160 @@ def token_used(conn: Connection, token_id: str) -> bool:
     return conn.execute(
         select(used_tokens.c.token_id).where(used_tokens.c.token_id == token_id)
     ).first() is not None
+
+# ---------------------------------------------------------------- life of a transaction
+# (cash operations, capture batches, reports: issue 3)
+
+
+def get_transaction_by_id(conn: Connection, transaction_id: int, *,
+                          for_update: bool = False) -> Any | None:
+    query = select(transactions).where(transactions.c.id == transaction_id)
+    if for_update and conn.dialect.name != "sqlite":
+        query = query.with_for_update()
+    return conn.execute(query).first()
+
+
+def due_capture_ids(conn: Connection, batch_date: str) -> list[int]:
+    """TO_CAPTURE transactions whose capture day has come by ``batch_date`` (YYYY-MM-DD)."""
+    return [int(r.id) for r in conn.execute(
+        select(transactions.c.id).where(and_(
+            transactions.c.status == "TO_CAPTURE",
+            transactions.c.capture_limit_date <= batch_date)).order_by(transactions.c.id))]
+
+
+def expirable_ids(conn: Connection, batch_date: str) -> list[int]:
+    """TO_VALIDATE transactions whose last day to validate is ``batch_date`` or before."""
+    return [int(r.id) for r in conn.execute(
+        select(transactions.c.id).where(and_(
+            transactions.c.status == "TO_VALIDATE",
+            transactions.c.capture_limit_date <= batch_date)).order_by(transactions.c.id))]
+
+
+def change_status_if(conn: Connection, transaction_id: int, expected: str,
+                     values: dict[str, Any]) -> bool:
+    """Update only while the status is still ``expected``: a capture or expiry applied twice
+    (a re-run, two nodes) changes nothing the second time."""
+    result = conn.execute(update(transactions).where(and_(
+        transactions.c.id == transaction_id, transactions.c.status == expected)).values(**values))
+    return result.rowcount == 1
+
+
+def pending_credit_ids(conn: Connection, batch_date: str) -> list[int]:
+    """Refund operations still TO_CREDIT, made on ``batch_date`` or before."""
+    return [int(r.id) for r in conn.execute(
+        select(operations.c.id).where(and_(
+            operations.c.status == "TO_CREDIT",
+            operations.c.business_date <= batch_date)).order_by(operations.c.id))]
+
+
+def get_operation(conn: Connection, operation_id: int) -> Any | None:
+    return conn.execute(select(operations).where(operations.c.id == operation_id)).first()
+
+
+def credit_operation_if_pending(conn: Connection, operation_id: int) -> bool:
+    """TO_CREDIT -> CREDITED, only once whoever tries."""
+    result = conn.execute(update(operations).where(and_(
+        operations.c.id == operation_id, operations.c.status == "TO_CREDIT"))
+        .values(status="CREDITED"))
+    return result.rowcount == 1
+
+
+def set_operation_remittance(conn: Connection, operation_id: int, remittance_id: int) -> None:
+    conn.execute(update(operations).where(operations.c.id == operation_id)
+                 .values(remittance_id=remittance_id))
+
+
+def add_to_remittance(conn: Connection, merchant_id: str, batch_date: str, kind: str,
+                      currency_code: str, amount: int, now: datetime) -> int:
+    """The remittance of (merchant, date, kind, currency), created on first use, grown by one
+    operation of ``amount``; returns its id."""
+    key = and_(remittances.c.merchant_id == merchant_id, remittances.c.batch_date == batch_date,
+               remittances.c.kind == kind, remittances.c.currency_code == currency_code)
+    row = conn.execute(select(remittances.c.id).where(key)).first()
+    if row is None:
+        try:
+            with conn.begin_nested():
+                result = conn.execute(insert(remittances).values(
+                    merchant_id=merchant_id, batch_date=batch_date, kind=kind,
+                    currency_code=currency_code, count=0, total=0, created_at=now))
+            inserted = result.inserted_primary_key
+            assert inserted is not None
+            remittance_id = int(inserted[0])
+        except IntegrityError:
+            found = conn.execute(select(remittances.c.id).where(key)).first()
+            assert found is not None
+            remittance_id = int(found.id)
+    else:
+        remittance_id = int(row.id)
+    conn.execute(update(remittances).where(remittances.c.id == remittance_id).values(
+        count=remittances.c.count + 1, total=remittances.c.total + amount))
+    return remittance_id
+
+
+def get_batch_run(conn: Connection, batch_date: str, *, for_update: bool = False) -> Any | None:
+    query = select(batch_runs).where(batch_runs.c.batch_date == batch_date)
+    if for_update and conn.dialect.name != "sqlite":
+        query = query.with_for_update()
+    return conn.execute(query).first()
+
+
+def insert_batch_run(conn: Connection, batch_date: str, node: str, now: datetime) -> bool:
+    """Claim a batch date; False when another run holds (or held) it already."""
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(batch_runs).values(
+                batch_date=batch_date, node=node, status="RUNNING", started_at=now,
+                heartbeat_at=now, captured=0, expired=0, credited=0))
+    except IntegrityError:
+        return False
+    return True
+
+
+def take_over_batch_run(conn: Connection, batch_date: str, node: str, now: datetime, *,
+                        expected_node: str, expected_heartbeat: datetime) -> bool:
+    """Take over a run (stale or finished) only if nobody changed it since it was read."""
+    result = conn.execute(update(batch_runs).where(and_(
+        batch_runs.c.batch_date == batch_date, batch_runs.c.node == expected_node,
+        batch_runs.c.heartbeat_at == expected_heartbeat)).values(
+        node=node, status="RUNNING", heartbeat_at=now, finished_at=None))
+    return result.rowcount == 1
+
+
+def beat_batch_run(conn: Connection, batch_date: str, node: str, now: datetime,
+                   counts: dict[str, int]) -> bool:
+    """Refresh the heartbeat (and counts); False when another node took the run over."""
+    result = conn.execute(update(batch_runs).where(and_(
+        batch_runs.c.batch_date == batch_date, batch_runs.c.node == node,
+        batch_runs.c.status == "RUNNING")).values(heartbeat_at=now, **counts))
+    return result.rowcount == 1
+
+
+def finish_batch_run(conn: Connection, batch_date: str, node: str, now: datetime,
+                     counts: dict[str, int]) -> bool:
+    result = conn.execute(update(batch_runs).where(and_(
+        batch_runs.c.batch_date == batch_date, batch_runs.c.node == node,
+        batch_runs.c.status == "RUNNING")).values(
+        status="DONE", heartbeat_at=now, finished_at=now, **counts))
+    return result.rowcount == 1
+
+
+def transactions_of_day(conn: Connection, merchant_id: str | None, day: str) -> list[Any]:
+    query = select(transactions).where(transactions.c.business_date == day)
+    if merchant_id:
+        query = query.where(transactions.c.merchant_id == merchant_id)
+    return list(conn.execute(query.order_by(transactions.c.merchant_id, transactions.c.id)))
+
+
+def operations_of_day(conn: Connection, merchant_id: str | None, day: str) -> list[Any]:
+    query = select(operations).where(operations.c.business_date == day)
+    if merchant_id:
+        query = query.where(operations.c.merchant_id == merchant_id)
+    return list(conn.execute(query.order_by(operations.c.merchant_id, operations.c.id)))
+
+
+def remittances_of_day(conn: Connection, merchant_id: str | None, day: str) -> list[Any]:
+    query = select(remittances).where(remittances.c.batch_date == day)
+    if merchant_id:
+        query = query.where(remittances.c.merchant_id == merchant_id)
+    return list(conn.execute(query.order_by(remittances.c.merchant_id, remittances.c.kind,
+                                            remittances.c.currency_code)))
