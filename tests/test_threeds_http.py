@@ -319,7 +319,8 @@ def test_acs_refuses_a_finished_transaction(client: Client) -> None:
 
 def later_call(runtime: Runtime, name: str, fields: dict[str, Any]) -> dict[str, Any]:
     svc = service(name)
-    return pipeline.handle(runtime, svc, OPERATIONS[name], sealed_request(fields)).message
+    body = sealed_request(fields, interface_version=svc.family.latest_interface_version)
+    return pipeline.handle(runtime, svc, OPERATIONS[name], body).message
 
 
 def test_late_shopper_gets_97_and_aborted(client: Client, server: RunningServer) -> None:
@@ -404,3 +405,19 @@ def test_acs_after_the_deadline_sends_the_shopper_back(client: Client,
     finally:
         runtime.db.dispose()
     assert late["responseCode"] == "97"
+
+
+def test_cash_operation_on_an_expired_session_is_97_and_aborts(client: Client,
+                                                               server: RunningServer) -> None:
+    """The session's end does not wait for the sweep: a cancel after the deadline ends it."""
+    answer = enrol(client)
+    runtime = runtime_later(server, 16)
+    try:
+        late = later_call(runtime, "cancel", {
+            "transactionReference": answer.transaction_reference, "operationAmount": "2500",
+            "currencyCode": "978"})
+    finally:
+        runtime.db.dispose()
+    assert late["responseCode"] == "97"
+    row, _ = stored(server, MERCHANT, answer.transaction_reference or "")
+    assert row.status == "ABORTED"

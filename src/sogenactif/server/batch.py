@@ -34,6 +34,7 @@ from sogenactif.server.domain.amounts import OperationRefused
 from sogenactif.server.domain.clock import Clock, aware, batch_due_date, parse_cutoff
 from sogenactif.server.domain.lifecycle import Status
 from sogenactif.server.operations.cash import amounts_of
+from sogenactif.server.operations.redirections import abort_expired_redirections
 from sogenactif.server.runtime import Runtime
 from sogenactif.server.store import repositories as repo
 from sogenactif.server.store.db import Database
@@ -224,6 +225,7 @@ def run_for(rt: Runtime, day: date | None = None, **kwargs: Any) -> BatchResult:
     """The batch of ``day`` (default: today's business date on the runtime's clock)."""
     from sogenactif.server.domain.clock import business_date
 
+    abort_expired_redirections(rt)  # sessions past their deadline end ABORTED first
     return run(rt.db, day or business_date(rt.clock.now()), rt.clock, **kwargs)
 
 
@@ -263,6 +265,7 @@ async def scheduler(rt: Runtime, interval: float = 30.0) -> None:
         return
     while True:
         try:
+            await asyncio.to_thread(abort_expired_redirections, rt)
             result = await asyncio.to_thread(run_if_due, rt)
             if result is not None and result.outcome == "RAN":
                 log.warning("scheduled batch %s: %s", result.batch_date, result.counts)

@@ -19,6 +19,7 @@ from sogenactif.server.domain import amounts as rules
 from sogenactif.server.domain.amounts import Amounts, OperationRefused, Outcome
 from sogenactif.server.domain.clock import business_date, iso
 from sogenactif.server.domain.lifecycle import Status
+from sogenactif.server.operations import redirections
 from sogenactif.server.operations.base import OfficeRequest, Refusal
 from sogenactif.server.operations.orders import (
     check_terms,
@@ -70,6 +71,10 @@ def _operate(rt: Runtime, req: OfficeRequest, operation_type: str, decide: Decid
         if row is None:
             # No transaction to hang an operation on: only the answer says it (our choice).
             raise Refusal("25")
+        if row.status == Status.PENDING.value and redirections.expired(row, req.now):
+            # The shopper never came back: the session ends here, whatever the sweep's pace.
+            redirections.abort_row(conn, row, req.now)
+            row = repo.get_transaction(conn, req.merchant_id, reference, for_update=True)
         try:
             if check_currency and req.text("currencyCode") != row.currency_code:
                 raise OperationRefused("12", "currencyCode", "not the transaction's currency")
