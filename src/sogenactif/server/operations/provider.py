@@ -61,19 +61,8 @@ def payment_provider_initialize(rt: Runtime, req: OfficeRequest) -> dict[str, An
 
 def payment_provider_finalize(rt: Runtime, req: OfficeRequest) -> dict[str, Any]:
     """End the provider payment with what the shopper chose on the provider's page."""
-    reference = req.text("transactionReference") or ""
     with rt.db.write() as conn:
-        row = repo.get_transaction(conn, req.merchant_id, reference, for_update=True)
-        if row is None:
-            raise Refusal("25", "transactionReference")
-        state = rd.state_of(row)
-        if state.get("kind") != rd.KIND_PROVIDER:
-            raise Refusal("24", "transactionReference")
-        data = rd.verify(rt.vault, rd.REDIRECTION_DATA, req.text("redirectionData"))
-        if not rd.fits(data, row, state):
-            raise Refusal("12", "redirectionData")
-        if req.text("messageVersion") != state.get("messageVersion"):
-            raise Refusal("12", "messageVersion")
+        row, state = rd.load_session(rt, conn, req, rd.KIND_PROVIDER)
         if row.status == Status.ABORTED.value:
             raise Refusal("97")
         if row.status != Status.PENDING.value:
@@ -82,7 +71,7 @@ def payment_provider_finalize(rt: Runtime, req: OfficeRequest) -> dict[str, Any]
             return rd.abort_row(conn, row, req.now)
         outcome = state.get("outcome")
         if outcome is None:
-            return {"responseCode": "60", "transactionReference": reference}
+            return {"responseCode": "60", "transactionReference": row.transaction_reference}
         code, acquirer_code = PROVIDER_CODES[ProviderOutcome(outcome)]
         return orders.settle_pending(rt, conn, req, row, response_code=code,
                                      acquirer_response_code=acquirer_code)

@@ -119,3 +119,27 @@ def abort_expired_redirections(rt: Runtime, now: datetime | None = None,
                 abort_row(conn, row, moment)
                 aborted += 1
     return aborted
+
+
+def load_session(rt: Runtime, conn: Any, req: Any, kind: str) -> tuple[Any, dict[str, Any]]:
+    """The transaction a completion call names (locked) and its redirection state, once the
+    call's redirectionData and messageVersion are shown to be this session's own.
+
+    25 unknown transaction; 24 when it is not this kind of redirection; 12 for a
+    redirectionData or messageVersion that does not fit. The caller checks the status.
+    """
+    from sogenactif.server.operations.base import Refusal
+
+    reference = req.text("transactionReference") or ""
+    row = repo.get_transaction(conn, req.merchant_id, reference, for_update=True)
+    if row is None:
+        raise Refusal("25", "transactionReference")
+    state = state_of(row)
+    if state.get("kind") != kind:
+        raise Refusal("24", "transactionReference")
+    data = verify(rt.vault, REDIRECTION_DATA, req.text("redirectionData"))
+    if not fits(data, row, state):
+        raise Refusal("12", "redirectionData")
+    if req.text("messageVersion") != state.get("messageVersion"):
+        raise Refusal("12", "messageVersion")
+    return row, state

@@ -118,19 +118,8 @@ def _stored_result(state: dict[str, Any]) -> AuthenticationResult | None:
 
 
 def _validate(rt: Runtime, req: OfficeRequest, *, and_order: bool) -> dict[str, Any]:
-    reference = req.text("transactionReference") or ""
     with rt.db.write() as conn:
-        row = repo.get_transaction(conn, req.merchant_id, reference, for_update=True)
-        if row is None:
-            raise Refusal("25", "transactionReference")
-        state = rd.state_of(row)
-        if state.get("kind") != rd.KIND_3DS:
-            raise Refusal("24", "transactionReference")
-        data = rd.verify(rt.vault, rd.REDIRECTION_DATA, req.text("redirectionData"))
-        if not rd.fits(data, row, state):
-            raise Refusal("12", "redirectionData")
-        if req.text("messageVersion") != state.get("messageVersion"):
-            raise Refusal("12", "messageVersion")
+        row, state = rd.load_session(rt, conn, req, rd.KIND_3DS)
         pares = req.text("paResMessage")
         from_pares = _pares_result(rt, conn, req, row, state, pares) if pares else None
         if row.status == Status.ABORTED.value:
@@ -150,7 +139,7 @@ def _validate(rt: Runtime, req: OfficeRequest, *, and_order: bool) -> dict[str, 
                                             extra=result.columns())
             if not and_order:
                 refused = {"responseCode": refused["responseCode"],
-                           "transactionReference": reference}
+                           "transactionReference": row.transaction_reference}
             return {**refused, **result.answer()}
         if not and_order:
             state["authentication"] = {"status": result.status, "method": result.method,
@@ -159,7 +148,7 @@ def _validate(rt: Runtime, req: OfficeRequest, *, and_order: bool) -> dict[str, 
             repo.update_transaction(conn, row.id, {
                 **result.columns(), "redirection_state": json.dumps(state, sort_keys=True),
                 "updated_at": req.now})
-            return {"responseCode": "00", "transactionReference": reference,
+            return {"responseCode": "00", "transactionReference": row.transaction_reference,
                     **result.answer()}
         pan = rt.vault.decrypt(row.pan_enc, pan_purpose(row.merchant_id))
         answer = orders.authorise_pending(rt, conn, req, row, pan=pan,
