@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from sogenactif.protocol import catalogue, openapi
+from sogenactif.server import inline
 from sogenactif.server.operations import pipeline
 from sogenactif.server.operations.registry import OPERATIONS
 from sogenactif.server.runtime import Runtime, Settings, build_runtime
@@ -32,6 +33,12 @@ acceptable for processing by this resource.</p>
 </body>
 </html>
 """
+
+
+#: Services run on the event loop (server.inline) rather than in a worker thread: their only
+#: waits are the key read and Database.submit's durable commit, which both know how to
+#: suspend. Any other service may block (Database.write() and its lock), so it gets a thread.
+INLINE_SERVICES = frozenset({"cardOrder"})
 
 
 class BodyTooLarge(Exception):
@@ -84,8 +91,31 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             return _bad_body()
         if not isinstance(message, dict):
             return _bad_body()
-        answer = await run_in_threadpool(
-            pipeline.handle, rt, svc, OPERATIONS.get(svc.name), message)
+        if svc.name in INLINE_SERVICES:
+            answer = await inline.run_inline(
+                pipeline.handle, rt, svc, OPERATIONS.get(svc.name), message)
+        else:
+            answer = await run_in_threadpool(
+                pipeline.handle, rt, svc, OPERATIONS.get(svc.name), message)
+        return _json(answer.message, headers=answer.headers)
+
+    async def bench_ceiling(request: Request) -> Response:
+        """`sogenactif bench`'s baseline: the office route's HTTP work and the seal, no
+        database and no thread hop (pipeline.ceiling)."""
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media != "application/json":
+            return HTMLResponse(UNSUPPORTED_MEDIA_TYPE, status_code=415)
+        try:
+            body = await _read_body(request, rt.settings.max_body_bytes)
+        except BodyTooLarge:
+            return _json({"responseCode": "30", "errorFieldName": "body"}, status=413)
+        try:
+            message = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return _bad_body()
+        if not isinstance(message, dict):
+            return _bad_body()
+        answer = pipeline.ceiling(rt, message)
         return _json(answer.message, headers=answer.headers)
 
     async def openapi_json(request: Request) -> Response:
@@ -113,6 +143,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         Route("/health", health, methods=["GET"]),
         Route("/", index, methods=["GET"]),
     ]
+    if rt.settings.bench_ceiling:
+        routes.append(Route("/bench/ceiling", bench_ceiling, methods=["POST"]))
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield

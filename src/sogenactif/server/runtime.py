@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sogenactif.server.acquirer.simulator import Acquirer, load_table
 from sogenactif.server.domain.clock import Clock, OffsetClock, SystemClock
+from sogenactif.server.keys import KeyCache
 from sogenactif.server.store import db as dbmod
 from sogenactif.server.store.db import Database
 from sogenactif.server.store.repositories import get_setting
@@ -41,6 +42,8 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     redirection_minutes: int = 15
     seed: bool = True
+    #: Serve the no-database ceiling route of `sogenactif bench` (never in production use).
+    bench_ceiling: bool = False
 
     def to_environment(self) -> dict[str, str]:
         env = {
@@ -50,6 +53,8 @@ class Settings:
             "SOGENACTIF_PUBLIC_URL": self.public_url,
             "SOGENACTIF_SEED": "1" if self.seed else "0",
         }
+        if self.bench_ceiling:
+            env["SOGENACTIF_BENCH_CEILING"] = "1"
         if self.test_cards:
             env["SOGENACTIF_TEST_CARDS"] = self.test_cards
         return env
@@ -64,6 +69,7 @@ class Settings:
             test_cards=env.get("SOGENACTIF_TEST_CARDS") or None,
             public_url=env.get("SOGENACTIF_PUBLIC_URL", "http://127.0.0.1:7400"),
             seed=env.get("SOGENACTIF_SEED", "1") == "1",
+            bench_ceiling=env.get("SOGENACTIF_BENCH_CEILING") == "1",
         )
 
 
@@ -106,6 +112,11 @@ class Runtime:
     clock: Clock
     acquirer: Acquirer
     ids: Ids = field(default_factory=Ids)
+    #: Decrypted keys, checked against their row on every use (revocation is immediate).
+    keys: KeyCache = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.keys = KeyCache(self.db, self.vault)
 
     @property
     def test_mode(self) -> bool:

@@ -117,26 +117,28 @@ def transaction_values(rt: Runtime, req: OfficeRequest, terms: OrderTerms, *,
 
 def record(rt: Runtime, req: OfficeRequest, values: dict[str, Any],
            operation_type: str = "AUTHORISATION") -> int:
-    """Insert the transaction and its first operation atomically; 94 on a reused reference."""
+    """Insert the transaction and its first operation atomically; 94 on a reused reference.
+
+    Durable before it returns: on SQLite through the group commit (Database.submit).
+    """
+    operation = {
+        "merchant_id": values["merchant_id"],
+        "transaction_reference": values["transaction_reference"],
+        "operation_type": operation_type,
+        "amount": values["amount"],
+        "currency_code": values["currency_code"],
+        "status": values["status"],
+        "response_code": values["response_code"],
+        "origin": req.text("transactionOrigin") or req.service.name,
+        "created_at": values["transaction_date_time"],
+        "business_date": values["business_date"],
+    }
+    sqlite = rt.db.sqlite
     try:
-        with rt.db.write() as conn:
-            transaction_id = repo.insert_transaction(conn, values)
-            repo.insert_operation(conn, {
-                "transaction_id": transaction_id,
-                "merchant_id": values["merchant_id"],
-                "transaction_reference": values["transaction_reference"],
-                "operation_type": operation_type,
-                "amount": values["amount"],
-                "currency_code": values["currency_code"],
-                "status": values["status"],
-                "response_code": values["response_code"],
-                "origin": req.text("transactionOrigin") or req.service.name,
-                "created_at": values["transaction_date_time"],
-                "business_date": values["business_date"],
-            })
+        return rt.db.submit(
+            lambda raw: repo.record_transaction(raw, sqlite, values, operation))
     except repo.DuplicateReference:
         raise Refusal("94", "transactionReference") from None
-    return transaction_id
 
 
 #: The order answer's fields and where they come from in the transaction row.

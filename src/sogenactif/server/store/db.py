@@ -2,16 +2,31 @@
 
 Writes on SQLite take the database lock up front (BEGIN IMMEDIATE) and queue on a process
 lock, so concurrent requests wait their turn instead of spinning on SQLITE_BUSY.
+
+The hot path (every request's key check, the insert of an order) does not go through
+SQLAlchemy: ``Database.raw()`` lends a pooled driver connection in autocommit mode, and
+``Database.submit(unit)`` runs a unit of work durably. On SQLite, ``submit`` is a group
+commit: one writer thread runs the queued units, each inside its own SAVEPOINT of a single
+transaction, commits once (one fsync for the whole group) and only then answers every
+waiter; a unit that fails is rolled back to its savepoint alone. On PostgreSQL the server
+already groups concurrent commits into one WAL flush, so a unit simply runs on its own
+autocommit connection.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
+import mmap
+import os
+import sqlite3
 import threading
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -20,6 +35,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
+
+from sogenactif.server import inline
+
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 PG_MIGRATION_LOCK = 7311_2026  # advisory lock key while migrating
@@ -43,6 +62,62 @@ def describe_url(url: str) -> str:
     return make_url(normalise_url(url)).render_as_string(hide_password=True)
 
 
+#: Set on a connection by any INSERT, UPDATE or DELETE of shops or shop_keys (see write()).
+SHOPS_CHANGED = "sogenactif_shops_changed"
+
+
+class KeysGeneration:
+    """A counter every process of this host shares through an 8-byte memory-mapped file next
+    to the SQLite database: bumped after each committed change to shops or keys, read (a
+    memory access, no system call) before a cached key is used. A process that cannot map the
+    file reads the key's row on every request instead (``read`` gives None)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._map: mmap.mmap | None = None
+        self._failed = False
+
+    def _mapped(self) -> mmap.mmap | None:
+        if self._map is None and not self._failed:
+            try:
+                descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    if os.fstat(descriptor).st_size < 8:
+                        fcntl.flock(descriptor, fcntl.LOCK_EX)
+                        if os.fstat(descriptor).st_size < 8:
+                            os.ftruncate(descriptor, 8)
+                        fcntl.flock(descriptor, fcntl.LOCK_UN)
+                    self._map = mmap.mmap(descriptor, 8)
+                finally:
+                    os.close(descriptor)
+            except (OSError, ValueError):
+                self._failed = True
+        return self._map
+
+    def read(self) -> int | None:
+        mapped = self._mapped()
+        return None if mapped is None else int.from_bytes(mapped[:8], "little")
+
+    def bump(self) -> None:
+        mapped = self._mapped()
+        if mapped is None:
+            return
+        with open(self.path, "rb") as handle:  # writers take turns; readers never wait
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            value = (int.from_bytes(mapped[:8], "little") + 1) % (1 << 63)
+            mapped[:8] = value.to_bytes(8, "little")
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._map is not None:
+            self._map.close()
+            self._map = None
+
+
+class DatabaseUnavailable(Exception):
+    """The driver failed on the fast path (the pipeline answers 90, as for SQLAlchemy's)."""
+
+
 class Database:
     """One engine and the way to run read and write transactions on it."""
 
@@ -50,10 +125,19 @@ class Database:
         self.url = normalise_url(url)
         self.sqlite = is_sqlite(self.url)
         self._write_lock = threading.Lock() if self.sqlite else None
+        self._raw_pool: list[Any] = []
+        self._raw_pool_lock = threading.Lock()
+        self._raw_pool_size = max(pool_size, 64)  # one per worker thread, no churn
+        self._group: GroupCommit | None = None
+        self._loop_groups: dict[asyncio.AbstractEventLoop, LoopGroupCommit] = {}
+        self._path: str | None = None
+        self._generation: KeysGeneration | None = None
         if self.sqlite:
             path = make_url(self.url).database
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                self._path = path
+                self._generation = KeysGeneration(f"{path}-keys")
             self.engine = create_engine(
                 self.url, poolclass=QueuePool, pool_size=pool_size, max_overflow=20,
                 connect_args={"check_same_thread": False, "timeout": 30},
@@ -74,9 +158,19 @@ class Database:
             with self.engine.begin() as conn:
                 yield conn
             return
-        with lock, self.engine.begin() as conn:
-            conn.info["immediate"] = True
-            yield conn
+        with lock:
+            with self.engine.begin() as conn:
+                info = conn.info  # the pooled connection's, still there after the commit
+                info.pop(SHOPS_CHANGED, None)
+                info["immediate"] = True
+                yield conn
+            if info.pop(SHOPS_CHANGED, False) and self._generation is not None:
+                self._generation.bump()  # after the commit: cached keys are read again
+
+    def keys_generation(self) -> int | None:
+        """The shared counter of shop and key changes (SQLite files); None: not available,
+        so a cached key must be checked against its row."""
+        return None if self._generation is None else self._generation.read()
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
@@ -84,7 +178,372 @@ class Database:
             yield conn
 
     def dispose(self) -> None:
+        if self._group is not None:
+            self._group.close()
+            self._group = None
+        for committer in self._loop_groups.values():
+            committer.close()
+        self._loop_groups.clear()
+        if self._generation is not None:
+            self._generation.close()
+        with self._raw_pool_lock:
+            pooled, self._raw_pool = self._raw_pool, []
+        for conn in pooled:
+            with contextlib.suppress(Exception):
+                conn.close()
         self.engine.dispose()
+
+    # ------------------------------------------------------------ the hot path
+
+    def _connect_raw(self) -> Any:
+        if self.sqlite:
+            if self._path is None:
+                raise RuntimeError("the fast path needs a SQLite file, not :memory:")
+            return connect_sqlite(self._path)
+        import psycopg
+
+        conninfo = make_url(self.url).set(drivername="postgresql").render_as_string(
+            hide_password=False)
+        return psycopg.connect(conninfo, autocommit=True)
+
+    @contextlib.contextmanager
+    def raw(self) -> Iterator[Any]:
+        """A pooled driver connection in autocommit mode (sqlite3 or psycopg).
+
+        Each statement commits on its own; a connection that failed is closed, not pooled.
+        """
+        with self._raw_pool_lock:
+            conn = self._raw_pool.pop() if self._raw_pool else None
+        try:
+            if conn is None:
+                conn = self._connect_raw()
+            yield conn
+        except Exception as error:
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    conn.close()
+            if _is_driver_error(error):
+                raise DatabaseUnavailable(str(error)) from error
+            raise
+        else:
+            with self._raw_pool_lock:
+                if len(self._raw_pool) < self._raw_pool_size:
+                    self._raw_pool.append(conn)
+                    return
+            conn.close()
+
+    def _run_unit(self, unit: Callable[[Any], T]) -> T:  # PostgreSQL
+        with self.raw() as conn:
+            return unit(conn)
+
+    def submit(self, unit: Callable[[Any], T]) -> T:
+        """Run ``unit(driver connection)`` durably; its result once committed, or its error.
+
+        SQLite: group commit (see the module's docstring); the unit's statements share the
+        group's transaction, so a unit must not commit or roll back itself. PostgreSQL: the
+        connection is in autocommit mode; a unit of several statements opens its own
+        transaction (``with conn.transaction():``).
+        """
+        if not self.sqlite:
+            if inline.active():  # the commit waits on the network and the disk: not the loop
+                loop = asyncio.get_running_loop()
+                return inline.wait(loop.run_in_executor(None, self._run_unit, unit))
+            return self._run_unit(unit)
+        assert self._write_lock is not None
+        if self._path is None:  # :memory: has no second connection to commit on
+            with self.write() as conn:
+                return unit(conn.connection.dbapi_connection)
+        if inline.active():
+            loop = asyncio.get_running_loop()
+            committer = self._loop_groups.get(loop)
+            if committer is None:
+                committer = self._loop_groups[loop] = LoopGroupCommit(
+                    self._connect_raw, self._write_lock, loop)
+            return committer.submit(unit)
+        group = self._group
+        if group is None:
+            with self._raw_pool_lock:
+                if self._group is None:
+                    self._group = GroupCommit(self._connect_raw, self._write_lock)
+                group = self._group
+        return group.submit(unit)
+
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",  # an answer is sent after a durable commit
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=30000",
+)
+
+
+def connect_sqlite(path: str) -> sqlite3.Connection:
+    """A driver connection with the server's settings; we issue BEGIN ourselves."""
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+    for pragma in SQLITE_PRAGMAS:
+        conn.execute(pragma)
+    return conn
+
+
+def _is_driver_error(error: BaseException) -> bool:
+    if isinstance(error, sqlite3.Error):
+        return not isinstance(error, sqlite3.IntegrityError)
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg comes with the server extra
+        return False
+    return isinstance(error, psycopg.OperationalError | psycopg.InterfaceError)
+
+
+class _Waiter:
+    __slots__ = ("done", "error", "result", "unit")
+
+    def __init__(self, unit: Callable[[Any], Any]) -> None:
+        self.unit = unit
+        self.done = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+
+def _raise_unit_error(error: BaseException) -> NoReturn:
+    if _is_driver_error(error):
+        raise DatabaseUnavailable(str(error)) from error
+    raise error
+
+
+def _run_units(conn: sqlite3.Connection, units: list[Callable[[Any], Any]],
+               ) -> list[tuple[Any, BaseException | None]]:
+    """Each unit inside its own savepoint of the open transaction: (result, error) each."""
+    out: list[tuple[Any, BaseException | None]] = []
+    for unit in units:
+        conn.execute("SAVEPOINT unit")
+        try:
+            result = unit(conn)
+        except Exception as error:
+            conn.execute("ROLLBACK TO unit")
+            conn.execute("RELEASE unit")
+            out.append((None, error))
+        else:
+            conn.execute("RELEASE unit")
+            out.append((result, None))
+    return out
+
+
+def _rollback_quietly(conn: sqlite3.Connection | None) -> None:
+    if conn is not None and conn.in_transaction:
+        with contextlib.suppress(Exception):
+            conn.execute("ROLLBACK")
+
+
+class GroupCommit:
+    """SQLite's group commit for callers on threads: one writer thread, one transaction and
+    one fsync per group.
+
+    Units queue up while the previous group commits; the writer takes them all (up to
+    ``max_group``), runs each inside ``SAVEPOINT unit`` (released when it succeeds, rolled
+    back alone when it raises), commits, and only after COMMIT has returned wakes the
+    waiters. If BEGIN or COMMIT fails, nothing of the group is durable and every unit gets
+    the error. The process's write lock is held for each group, so ``Database.write()``
+    callers of the same process take turns with it; other processes wait on SQLite's lock.
+    """
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection], lock: threading.Lock, *,
+                 max_group: int = 256) -> None:
+        self._connect = connect
+        self._lock = lock
+        self._max_group = max_group
+        self._queue: deque[_Waiter] = deque()
+        self._ready = threading.Condition(threading.Lock())
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="sqlite-group-commit",
+                                        daemon=True)
+        self._thread.start()
+        self.groups = 0  # counters, for the curious (and the tests)
+        self.units = 0
+
+    def submit(self, unit: Callable[[Any], T]) -> T:
+        waiter = _Waiter(unit)
+        with self._ready:
+            if self._closed:
+                raise DatabaseUnavailable("the database is closing")
+            self._queue.append(waiter)
+            self._ready.notify()
+        waiter.done.wait()
+        if waiter.error is not None:
+            _raise_unit_error(waiter.error)
+        return waiter.result  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        with self._ready:
+            self._closed = True
+            self._ready.notify()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        conn: sqlite3.Connection | None = None
+        while True:
+            with self._ready:
+                while not self._queue and not self._closed:
+                    self._ready.wait()
+                if not self._queue:  # closed and drained
+                    break
+                group = [self._queue.popleft()
+                         for _ in range(min(len(self._queue), self._max_group))]
+            try:
+                if conn is None:
+                    conn = self._connect()
+                with self._lock:
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        outcomes = _run_units(conn, [w.unit for w in group])
+                        conn.execute("COMMIT")
+                    except BaseException:
+                        _rollback_quietly(conn)
+                        raise
+                for waiter, (result, error) in zip(group, outcomes, strict=True):
+                    waiter.result, waiter.error = result, error
+                self.groups += 1
+                self.units += len(group)
+            except Exception as error:  # nothing of this group is durable
+                failure = DatabaseUnavailable(str(error))
+                failure.__cause__ = error
+                for waiter in group:
+                    waiter.error, waiter.result = failure, None
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        conn.close()
+                conn = None
+            for waiter in group:
+                waiter.done.set()
+        if conn is not None:
+            conn.close()
+
+
+class LoopGroupCommit:
+    """SQLite's group commit for requests running on an event loop (server.inline).
+
+    The units run on the loop's own thread, each in its savepoint, so their Python work never
+    competes for the GIL with another thread; only what waits runs on a helper thread: taking
+    the process's write lock and BEGIN IMMEDIATE (which may wait for another process), then
+    COMMIT (the fsync). Requests arriving while a group commits wait for the next group,
+    which starts as soon as the commit is over. Every request of a group is answered after
+    its COMMIT has returned; a failed unit is rolled back to its savepoint alone.
+    """
+
+    IDLE, OPENING, COMMITTING = "idle", "opening", "committing"
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection], lock: threading.Lock,
+                 loop: asyncio.AbstractEventLoop, *, max_group: int = 256) -> None:
+        self._connect = connect
+        self._lock = lock
+        self._loop = loop
+        self._max_group = max_group
+        self._conn: sqlite3.Connection | None = None
+        self._pending: deque[tuple[Callable[[Any], Any], asyncio.Future[Any]]] = deque()
+        self._state = self.IDLE
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-commit")
+        self.groups = 0
+        self.units = 0
+
+    def submit(self, unit: Callable[[Any], T]) -> T:
+        """From a request running inline on this committer's loop."""
+        future: asyncio.Future[Any] = self._loop.create_future()
+        self._pending.append((unit, future))
+        if self._state == self.IDLE:
+            self._open()
+        return inline.wait(future)  # type: ignore[no-any-return]
+
+    def _open(self) -> None:
+        self._state = self.OPENING
+        self._loop.run_in_executor(self._executor, self._begin).add_done_callback(
+            self._opened)
+
+    def _begin(self) -> None:  # helper thread
+        self._lock.acquire()
+        try:
+            if self._conn is None:
+                self._conn = self._connect()
+            self._conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _opened(self, began: asyncio.Future[None]) -> None:  # loop thread
+        count = min(len(self._pending), self._max_group)
+        group = [self._pending.popleft() for _ in range(count)]
+        error = began.exception()
+        if error is not None:
+            self._discard_connection()
+            self._finish(group, None, error)
+            return
+        conn = self._conn
+        assert conn is not None
+        try:
+            outcomes = _run_units(conn, [unit for unit, _future in group])
+        except Exception as failure:  # a savepoint statement failed: the group is lost
+            lost: BaseException = failure
+            self._state = self.COMMITTING
+            self._loop.run_in_executor(self._executor, self._abort).add_done_callback(
+                lambda _done: self._finish(group, None, lost))
+            return
+        self._state = self.COMMITTING
+        self._loop.run_in_executor(self._executor, self._commit).add_done_callback(
+            lambda committed: self._finish(group, outcomes, committed.exception()))
+
+    def _commit(self) -> None:  # helper thread
+        assert self._conn is not None
+        try:
+            self._conn.execute("COMMIT")
+        except BaseException:
+            _rollback_quietly(self._conn)
+            raise
+        finally:
+            self._lock.release()
+
+    def _abort(self) -> None:  # helper thread
+        try:
+            _rollback_quietly(self._conn)
+        finally:
+            self._lock.release()
+
+    def _discard_connection(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+        self._conn = None
+
+    def _finish(self, group: list[tuple[Callable[[Any], Any], asyncio.Future[Any]]],
+                outcomes: list[tuple[Any, BaseException | None]] | None,
+                error: BaseException | None) -> None:  # loop thread
+        if error is not None or outcomes is None:
+            failure = DatabaseUnavailable(str(error))
+            failure.__cause__ = error
+            for _unit, future in group:
+                if not future.done():
+                    future.set_exception(failure)
+        else:
+            self.groups += 1
+            self.units += len(group)
+            for (_unit, future), (result, unit_error) in zip(group, outcomes, strict=True):
+                if future.done():
+                    continue
+                if unit_error is None:
+                    future.set_result(result)
+                elif _is_driver_error(unit_error):
+                    wrapped = DatabaseUnavailable(str(unit_error))
+                    wrapped.__cause__ = unit_error
+                    future.set_exception(wrapped)
+                else:
+                    future.set_exception(unit_error)
+        if self._pending:
+            self._open()
+        else:
+            self._state = self.IDLE
+
+    def close(self) -> None:
+        """After the loop has stopped: nothing is pending any more."""
+        self._executor.shutdown(wait=True)
+        self._discard_connection()
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -92,15 +551,19 @@ def _configure_sqlite(engine: Engine) -> None:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")  # an answer is sent after a durable commit
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def on_execute(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        head = statement.lstrip()[:6].upper()
+        if head in ("INSERT", "UPDATE", "DELETE") and " shop" in statement.lower():
+            conn.info[SHOPS_CHANGED] = True
 
 
 def _alembic_config(url: str) -> Config:

@@ -4,6 +4,7 @@ operation composes several of them inside one database transaction."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -184,3 +185,121 @@ def put_setting(conn: Connection, name: str, value: str) -> None:
 
 def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+# ---------------------------------------------------------------- the hot path (driver SQL)
+# Every request reads its key's row, and every order inserts a transaction and its first
+# operation: these run on driver connections (Database.raw / Database.submit), with SQL
+# compiled once, for sqlite3 (qmark) and psycopg (format) alike.
+
+
+def _placeholders(sqlite: bool, count: int) -> str:
+    return ", ".join(("?" if sqlite else "%s") for _ in range(count))
+
+
+_SHOP_KEY_SQL = (
+    "SELECT s.name, s.capture_day_max, s.disabled_services, k.secret_enc, k.revoked_at"
+    " FROM shops s LEFT JOIN shop_keys k"
+    " ON k.merchant_id = s.merchant_id AND k.key_version = {p}"
+    " WHERE s.merchant_id = {p}")
+SHOP_KEY_SQL = {True: _SHOP_KEY_SQL.format(p="?"), False: _SHOP_KEY_SQL.format(p="%s")}
+
+
+def shop_key_state(raw: Any, sqlite: bool, merchant_id: str,
+                   key_version: int | None) -> tuple[Any, ...] | None:
+    """(name, capture_day_max, disabled_services, secret_enc, revoked_at) of a shop and one of
+    its key versions (the last two None when it has no such key); None for an unknown shop."""
+    cursor = raw.execute(SHOP_KEY_SQL[sqlite],
+                         (-1 if key_version is None else key_version, merchant_id))
+    row = cursor.fetchone()
+    return None if row is None else tuple(row)
+
+
+def shop_key_from_state(merchant_id: str, key_version: int, state: tuple[Any, ...],
+                        secret: str) -> ShopKey:
+    name, capture_day_max, disabled, _secret_enc, revoked_at = state
+    shop = Shop(merchant_id, name, capture_day_max,
+                frozenset(s for s in disabled.split(",") if s))
+    return ShopKey(shop, key_version, secret, revoked_at is not None)
+
+
+class _InsertSql:
+    """The INSERT of a transaction row (all its columns, Python-side defaults applied) and of
+    its first operation, for one dialect."""
+
+    def __init__(self, sqlite: bool) -> None:
+        from sqlalchemy.dialects import postgresql
+        from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+        dialect = sqlite_dialect.dialect() if sqlite else postgresql.psycopg.dialect()
+        self.sqlite = sqlite
+        self.tx_columns = [c for c in transactions.columns if c.name != "id"]
+        self.op_columns = [c for c in operations.columns
+                           if c.name not in ("id", "transaction_id")]
+        self.defaults = {c.name: c.default.arg for c in (*self.tx_columns, *self.op_columns)
+                         if c.default is not None and c.default.is_scalar}
+        self.processors = {c.name: c.type.dialect_impl(dialect).bind_processor(dialect)
+                           for c in (*self.tx_columns, *self.op_columns)}
+        tx_names = ", ".join(c.name for c in self.tx_columns)
+        op_names = ", ".join(c.name for c in self.op_columns)
+        if sqlite:
+            self.tx_sql = (f"INSERT INTO transactions ({tx_names}) "
+                           f"VALUES ({_placeholders(True, len(self.tx_columns))})")
+            self.op_sql = (f"INSERT INTO operations (transaction_id, {op_names}) "
+                           f"VALUES ({_placeholders(True, len(self.op_columns) + 1)})")
+        else:  # one statement, one round trip: the operation only if the transaction went in
+            self.sql = (
+                f"WITH t AS (INSERT INTO transactions ({tx_names}) "
+                f"VALUES ({_placeholders(False, len(self.tx_columns))}) "
+                "ON CONFLICT ON CONSTRAINT uq_transactions_merchant_reference DO NOTHING "
+                "RETURNING id) "
+                f"INSERT INTO operations (transaction_id, {op_names}) "
+                f"SELECT t.id, {_placeholders(False, len(self.op_columns))} FROM t "
+                "RETURNING transaction_id")
+
+    def params(self, columns: list[Any], values: dict[str, Any]) -> list[Any]:
+        out = []
+        defaults, processors = self.defaults, self.processors
+        for column in columns:
+            name = column.name
+            value = values[name] if name in values else defaults.get(name)
+            processor = processors[name]
+            out.append(value if processor is None or value is None else processor(value))
+        return out
+
+
+_INSERTS: dict[bool, _InsertSql] = {}
+
+
+def record_transaction(raw: Any, sqlite: bool, values: dict[str, Any],
+                       operation: dict[str, Any]) -> int:
+    """Insert a transaction and its first operation (a unit for Database.submit); its id.
+
+    A reused (merchantId, transactionReference) raises DuplicateReference and inserts
+    nothing: the unique constraint decides, on any node.
+    """
+    sql = _INSERTS.get(sqlite)
+    if sql is None:
+        sql = _INSERTS[sqlite] = _InsertSql(sqlite)
+    tx_params = sql.params(sql.tx_columns, values)
+    op_params = sql.params(sql.op_columns, operation)
+    if sqlite:
+        try:
+            cursor = raw.execute(sql.tx_sql, tx_params)
+        except sqlite3.IntegrityError as error:
+            if _is_reference_conflict_text(str(error)):
+                raise DuplicateReference(values["transaction_reference"]) from None
+            raise
+        transaction_id = int(cursor.lastrowid)
+        raw.execute(sql.op_sql, [transaction_id, *op_params])
+        return transaction_id
+    row = raw.execute(sql.sql, [*tx_params, *op_params]).fetchone()
+    if row is None:
+        raise DuplicateReference(values["transaction_reference"])
+    return int(row[0])
+
+
+def _is_reference_conflict_text(text: str) -> bool:
+    text = text.lower()
+    return "uq_transactions_merchant_reference" in text or (
+        "unique" in text and "transaction_reference" in text)
