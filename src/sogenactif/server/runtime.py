@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
@@ -74,10 +75,32 @@ class Settings:
 
 
 class Ids:
-    """Identifiers the platform makes up; injectable so tests can replay exactly."""
+    """Identifiers the platform makes up; injectable so tests can replay exactly.
+
+    Authorisation ids come from the system's CSPRNG read 4 KiB at a time (one system call
+    per thousand ids, not one each), uniform over 000000-999999 by rejection sampling.
+    """
+
+    _LIMIT = (1 << 32) - (1 << 32) % 10**6  # below it, value % 10**6 is uniform
+
+    def __init__(self) -> None:
+        self._random = b""
+        self._offset = 0
+        self._lock = threading.Lock()
+
+    def _u32(self) -> int:
+        with self._lock:
+            if self._offset + 4 > len(self._random):
+                self._random, self._offset = os.urandom(4096), 0
+            value = int.from_bytes(self._random[self._offset:self._offset + 4], "little")
+            self._offset += 4
+        return value
 
     def authorisation_id(self) -> str:
-        return f"{secrets.randbelow(10**6):06d}"
+        while True:
+            value = self._u32()
+            if value < self._LIMIT:
+                return f"{value % 10**6:06d}"
 
     def token(self) -> str:
         return secrets.token_urlsafe(24)

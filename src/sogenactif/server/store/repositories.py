@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -184,7 +185,11 @@ def put_setting(conn: Connection, name: str, value: str) -> None:
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+    """Compact JSON with sorted keys (orjson; json for what orjson refuses, e.g. huge ints)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
 
 # ---------------------------------------------------------------- the hot path (driver SQL)
@@ -257,14 +262,25 @@ class _InsertSql:
                 f"SELECT t.id, {_placeholders(False, len(self.op_columns))} FROM t "
                 "RETURNING transaction_id")
 
-    def params(self, columns: list[Any], values: dict[str, Any]) -> list[Any]:
-        out = []
-        defaults, processors = self.defaults, self.processors
-        for column in columns:
-            name = column.name
-            value = values[name] if name in values else defaults.get(name)
-            processor = processors[name]
-            out.append(value if processor is None or value is None else processor(value))
+        # Per statement: (name, default) of each column, and where a value needs converting.
+        self.tx_plan = self._plan(self.tx_columns)
+        self.op_plan = self._plan(self.op_columns)
+
+    def _plan(self, columns: list[Any]) -> tuple[list[tuple[str, Any]], list[tuple[int, Any]]]:
+        pairs = [(c.name, self.defaults.get(c.name)) for c in columns]
+        converts = [(i, self.processors[c.name]) for i, c in enumerate(columns)
+                    if self.processors[c.name] is not None]
+        return pairs, converts
+
+    @staticmethod
+    def params(plan: tuple[list[tuple[str, Any]], list[tuple[int, Any]]],
+               values: dict[str, Any]) -> list[Any]:
+        pairs, converts = plan
+        get = values.get
+        out = [get(name, default) for name, default in pairs]
+        for index, convert in converts:
+            if out[index] is not None:
+                out[index] = convert(out[index])
         return out
 
 
@@ -281,8 +297,8 @@ def record_transaction(raw: Any, sqlite: bool, values: dict[str, Any],
     sql = _INSERTS.get(sqlite)
     if sql is None:
         sql = _INSERTS[sqlite] = _InsertSql(sqlite)
-    tx_params = sql.params(sql.tx_columns, values)
-    op_params = sql.params(sql.op_columns, operation)
+    tx_params = sql.params(sql.tx_plan, values)
+    op_params = sql.params(sql.op_plan, operation)
     if sqlite:
         try:
             cursor = raw.execute(sql.tx_sql, tx_params)
