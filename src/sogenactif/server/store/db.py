@@ -130,6 +130,7 @@ class Database:
         self._raw_pool_size = max(pool_size, 64)  # one per worker thread, no churn
         self._group: GroupCommit | None = None
         self._loop_groups: dict[asyncio.AbstractEventLoop, LoopGroupCommit] = {}
+        self._checkpointer: Checkpointer | None = None
         self._path: str | None = None
         self._generation: KeysGeneration | None = None
         if self.sqlite:
@@ -184,6 +185,9 @@ class Database:
         for committer in self._loop_groups.values():
             committer.close()
         self._loop_groups.clear()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
         if self._generation is not None:
             self._generation.close()
         with self._raw_pool_lock:
@@ -258,15 +262,27 @@ class Database:
             committer = self._loop_groups.get(loop)
             if committer is None:
                 committer = self._loop_groups[loop] = LoopGroupCommit(
-                    self._connect_raw, self._write_lock, loop)
+                    self._connect_committer, self._write_lock, loop, self._committed)
             return committer.submit(unit)
         group = self._group
         if group is None:
             with self._raw_pool_lock:
                 if self._group is None:
-                    self._group = GroupCommit(self._connect_raw, self._write_lock)
+                    self._group = GroupCommit(self._connect_committer, self._write_lock,
+                                              self._committed)
                 group = self._group
         return group.submit(unit)
+
+    def _connect_committer(self) -> sqlite3.Connection:
+        assert self._path is not None
+        with self._raw_pool_lock:
+            if self._checkpointer is None:
+                self._checkpointer = Checkpointer(self._path)
+        return connect_sqlite(self._path, autocheckpoint=False)
+
+    def _committed(self, units: int) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.committed(units)
 
 
 SQLITE_PRAGMAS = (
@@ -277,12 +293,67 @@ SQLITE_PRAGMAS = (
 )
 
 
-def connect_sqlite(path: str) -> sqlite3.Connection:
-    """A driver connection with the server's settings; we issue BEGIN ourselves."""
+def connect_sqlite(path: str, *, autocheckpoint: bool = True) -> sqlite3.Connection:
+    """A driver connection with the server's settings; we issue BEGIN ourselves.
+
+    The group committers' connections do not checkpoint the WAL when they commit (a
+    checkpoint writes and fsyncs the database file: tens of milliseconds that every request
+    of the group would wait for); the Checkpointer thread does it beside them.
+    """
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
     for pragma in SQLITE_PRAGMAS:
         conn.execute(pragma)
+    if not autocheckpoint:
+        conn.execute("PRAGMA wal_autocheckpoint=0")
     return conn
+
+
+class Checkpointer:
+    """WAL checkpoints beside the commits, not inside them: after every ``every`` units the
+    group committers signal this thread, which runs a PASSIVE checkpoint (it never blocks
+    writers or readers) on its own connection."""
+
+    def __init__(self, path: str, *, every: int = 1000) -> None:
+        self._path = path
+        self._every = every
+        self._count = 0
+        self._wanted = threading.Event()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint",
+                                        daemon=True)
+        self._thread.start()
+        self.checkpoints = 0
+
+    def committed(self, units: int) -> None:
+        self._count += units
+        if self._count >= self._every:
+            self._count = 0
+            self._wanted.set()
+
+    def _run(self) -> None:
+        conn: sqlite3.Connection | None = None
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            if self._closed:
+                break
+            try:
+                if conn is None:
+                    conn = connect_sqlite(self._path)
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                self.checkpoints += 1
+            except sqlite3.Error:  # busy or closing: the next signal tries again
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        conn.close()
+                conn = None
+        if conn is not None:
+            conn.close()
+
+    def close(self) -> None:
+        self._closed = True
+        self._wanted.set()
+        self._thread.join(timeout=30)
 
 
 def _is_driver_error(error: BaseException) -> bool:
@@ -347,10 +418,12 @@ class GroupCommit:
     callers of the same process take turns with it; other processes wait on SQLite's lock.
     """
 
-    def __init__(self, connect: Callable[[], sqlite3.Connection], lock: threading.Lock, *,
+    def __init__(self, connect: Callable[[], sqlite3.Connection], lock: threading.Lock,
+                 committed: Callable[[int], None] = lambda _units: None, *,
                  max_group: int = 256) -> None:
         self._connect = connect
         self._lock = lock
+        self._committed = committed
         self._max_group = max_group
         self._queue: deque[_Waiter] = deque()
         self._ready = threading.Condition(threading.Lock())
@@ -404,6 +477,7 @@ class GroupCommit:
                     waiter.result, waiter.error = result, error
                 self.groups += 1
                 self.units += len(group)
+                self._committed(len(group))
             except Exception as error:  # nothing of this group is durable
                 failure = DatabaseUnavailable(str(error))
                 failure.__cause__ = error
@@ -433,10 +507,13 @@ class LoopGroupCommit:
     IDLE, OPENING, COMMITTING = "idle", "opening", "committing"
 
     def __init__(self, connect: Callable[[], sqlite3.Connection], lock: threading.Lock,
-                 loop: asyncio.AbstractEventLoop, *, max_group: int = 256) -> None:
+                 loop: asyncio.AbstractEventLoop,
+                 committed: Callable[[int], None] = lambda _units: None, *,
+                 max_group: int = 256) -> None:
         self._connect = connect
         self._lock = lock
         self._loop = loop
+        self._committed = committed
         self._max_group = max_group
         self._conn: sqlite3.Connection | None = None
         self._pending: deque[tuple[Callable[[Any], Any], asyncio.Future[Any]]] = deque()
@@ -524,6 +601,7 @@ class LoopGroupCommit:
         else:
             self.groups += 1
             self.units += len(group)
+            self._committed(len(group))
             for (_unit, future), (result, unit_error) in zip(group, outcomes, strict=True):
                 if future.done():
                     continue

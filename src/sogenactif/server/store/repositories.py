@@ -228,9 +228,23 @@ def shop_key_from_state(merchant_id: str, key_version: int, state: tuple[Any, ..
     return ShopKey(shop, key_version, secret, revoked_at is not None)
 
 
+#: Operation columns that repeat the transaction's (the first operation's usually do).
+_FROM_TRANSACTION = {
+    "merchant_id": "merchant_id", "transaction_reference": "transaction_reference",
+    "amount": "amount", "currency_code": "currency_code", "status": "status",
+    "response_code": "response_code", "created_at": "transaction_date_time",
+    "business_date": "business_date",
+}
+
+
 class _InsertSql:
-    """The INSERT of a transaction row (all its columns, Python-side defaults applied) and of
-    its first operation, for one dialect."""
+    """The INSERTs of a transaction row and of its first operation, for one dialect.
+
+    Python-side column defaults are applied; NULL columns are left out, and on PostgreSQL the
+    operation's values that repeat the transaction's are taken from its RETURNING row: fewer
+    parameters, so psycopg caches the statement's parsing (it does up to 50) and PostgreSQL
+    prepares it. One statement text per shape of row, built once.
+    """
 
     def __init__(self, sqlite: bool) -> None:
         from sqlalchemy.dialects import postgresql
@@ -238,50 +252,66 @@ class _InsertSql:
 
         dialect = sqlite_dialect.dialect() if sqlite else postgresql.psycopg.dialect()
         self.sqlite = sqlite
-        self.tx_columns = [c for c in transactions.columns if c.name != "id"]
-        self.op_columns = [c for c in operations.columns
-                           if c.name not in ("id", "transaction_id")]
-        self.defaults = {c.name: c.default.arg for c in (*self.tx_columns, *self.op_columns)
-                         if c.default is not None and c.default.is_scalar}
-        self.processors = {c.name: c.type.dialect_impl(dialect).bind_processor(dialect)
-                           for c in (*self.tx_columns, *self.op_columns)}
-        tx_names = ", ".join(c.name for c in self.tx_columns)
-        op_names = ", ".join(c.name for c in self.op_columns)
-        if sqlite:
-            self.tx_sql = (f"INSERT INTO transactions ({tx_names}) "
-                           f"VALUES ({_placeholders(True, len(self.tx_columns))})")
-            self.op_sql = (f"INSERT INTO operations (transaction_id, {op_names}) "
-                           f"VALUES ({_placeholders(True, len(self.op_columns) + 1)})")
-        else:  # one statement, one round trip: the operation only if the transaction went in
-            self.sql = (
-                f"WITH t AS (INSERT INTO transactions ({tx_names}) "
-                f"VALUES ({_placeholders(False, len(self.tx_columns))}) "
-                "ON CONFLICT ON CONSTRAINT uq_transactions_merchant_reference DO NOTHING "
-                "RETURNING id) "
-                f"INSERT INTO operations (transaction_id, {op_names}) "
-                f"SELECT t.id, {_placeholders(False, len(self.op_columns))} FROM t "
-                "RETURNING transaction_id")
+        self.tx_columns = [(c.name, c.default.arg if c.default is not None
+                            and c.default.is_scalar else None,
+                            c.type.dialect_impl(dialect).bind_processor(dialect),
+                            c.server_default is not None)
+                           for c in transactions.columns if c.name != "id"]
+        self.op_columns = [(c.name, c.default.arg if c.default is not None
+                            and c.default.is_scalar else None,
+                            c.type.dialect_impl(dialect).bind_processor(dialect),
+                            c.server_default is not None)
+                           for c in operations.columns if c.name not in ("id", "transaction_id")]
+        self._statements: dict[tuple[Any, ...], tuple[str, str]] = {}
 
-        # Per statement: (name, default) of each column, and where a value needs converting.
-        self.tx_plan = self._plan(self.tx_columns)
-        self.op_plan = self._plan(self.op_columns)
+    def prepare(self, values: dict[str, Any], operation: dict[str, Any],
+                ) -> tuple[tuple[str, str], list[Any], list[Any]]:
+        """The statement(s) for this row's shape and their parameters."""
+        tx_names: list[str] = []
+        tx_params: list[Any] = []
+        tx_raw: dict[str, Any] = {}
+        for name, default, convert, server_default in self.tx_columns:
+            value = values.get(name, default)
+            if value is None and not server_default:
+                continue
+            tx_names.append(name)
+            tx_raw[name] = value
+            tx_params.append(value if convert is None or value is None else convert(value))
+        op_spec: list[tuple[str, str]] = []
+        op_params: list[Any] = []
+        for name, default, convert, server_default in self.op_columns:
+            value = operation.get(name, default)
+            if value is None and not server_default:
+                continue
+            source = _FROM_TRANSACTION.get(name)
+            if not self.sqlite and source in tx_raw and tx_raw[source] == value:
+                op_spec.append((name, source))
+                continue
+            op_spec.append((name, ""))
+            op_params.append(value if convert is None or value is None else convert(value))
+        key = (tuple(tx_names), tuple(op_spec))
+        statements = self._statements.get(key)
+        if statements is None:
+            statements = self._statements[key] = self._build(tx_names, op_spec)
+        return statements, tx_params, op_params
 
-    def _plan(self, columns: list[Any]) -> tuple[list[tuple[str, Any]], list[tuple[int, Any]]]:
-        pairs = [(c.name, self.defaults.get(c.name)) for c in columns]
-        converts = [(i, self.processors[c.name]) for i, c in enumerate(columns)
-                    if self.processors[c.name] is not None]
-        return pairs, converts
-
-    @staticmethod
-    def params(plan: tuple[list[tuple[str, Any]], list[tuple[int, Any]]],
-               values: dict[str, Any]) -> list[Any]:
-        pairs, converts = plan
-        get = values.get
-        out = [get(name, default) for name, default in pairs]
-        for index, convert in converts:
-            if out[index] is not None:
-                out[index] = convert(out[index])
-        return out
+    def _build(self, tx_names: list[str], op_spec: list[tuple[str, str]]) -> tuple[str, str]:
+        columns = ", ".join(tx_names)
+        op_columns = ", ".join(name for name, _source in op_spec)
+        if self.sqlite:
+            return (f"INSERT INTO transactions ({columns}) "
+                    f"VALUES ({_placeholders(True, len(tx_names))})",
+                    f"INSERT INTO operations (transaction_id, {op_columns}) "
+                    f"VALUES ({_placeholders(True, len(op_spec) + 1)})")
+        returning = sorted({source for _name, source in op_spec if source})
+        selected = ", ".join(f"t.{source}" if source else "%s" for _name, source in op_spec)
+        return (  # one statement, one round trip: the operation only if the row went in
+            f"WITH t AS (INSERT INTO transactions ({columns}) "
+            f"VALUES ({_placeholders(False, len(tx_names))}) "
+            "ON CONFLICT ON CONSTRAINT uq_transactions_merchant_reference DO NOTHING "
+            f"RETURNING {', '.join(['id', *returning])}) "
+            f"INSERT INTO operations (transaction_id, {op_columns}) "
+            f"SELECT t.id, {selected} FROM t RETURNING transaction_id", "")
 
 
 _INSERTS: dict[bool, _InsertSql] = {}
@@ -297,19 +327,18 @@ def record_transaction(raw: Any, sqlite: bool, values: dict[str, Any],
     sql = _INSERTS.get(sqlite)
     if sql is None:
         sql = _INSERTS[sqlite] = _InsertSql(sqlite)
-    tx_params = sql.params(sql.tx_plan, values)
-    op_params = sql.params(sql.op_plan, operation)
+    (first, second), tx_params, op_params = sql.prepare(values, operation)
     if sqlite:
         try:
-            cursor = raw.execute(sql.tx_sql, tx_params)
+            cursor = raw.execute(first, tx_params)
         except sqlite3.IntegrityError as error:
             if _is_reference_conflict_text(str(error)):
                 raise DuplicateReference(values["transaction_reference"]) from None
             raise
         transaction_id = int(cursor.lastrowid)
-        raw.execute(sql.op_sql, [transaction_id, *op_params])
+        raw.execute(second, [transaction_id, *op_params])
         return transaction_id
-    row = raw.execute(sql.sql, [*tx_params, *op_params]).fetchone()
+    row = raw.execute(first, [*tx_params, *op_params]).fetchone()
     if row is None:
         raise DuplicateReference(values["transaction_reference"])
     return int(row[0])
