@@ -128,6 +128,9 @@ class Database:
         self._raw_pool: list[Any] = []
         self._raw_pool_lock = threading.Lock()
         self._raw_pool_size = max(pool_size, 64)  # one per worker thread, no churn
+        # PostgreSQL connections are server processes: at most pool_size per process (the
+        # requests beyond wait for one, as with SQLAlchemy's pool); SQLite's cost nothing.
+        self._raw_slots = None if self.sqlite else threading.BoundedSemaphore(pool_size)
         self._group: GroupCommit | None = None
         self._loop_groups: dict[asyncio.AbstractEventLoop, LoopGroupCommit] = {}
         self._checkpointer: Checkpointer | None = None
@@ -216,8 +219,18 @@ class Database:
 
         Each statement commits on its own; a connection that failed is closed, not pooled.
         """
-        with self._raw_pool_lock:
-            conn = self._raw_pool.pop() if self._raw_pool else None
+        slots = self._raw_slots
+        if slots is not None and not slots.acquire(timeout=30):
+            raise DatabaseUnavailable("no database connection became free within 30 s")
+        try:
+            with self._raw_pool_lock:
+                conn = self._raw_pool.pop() if self._raw_pool else None
+            yield from self._lend(conn)
+        finally:
+            if slots is not None:
+                slots.release()
+
+    def _lend(self, conn: Any) -> Iterator[Any]:
         try:
             if conn is None:
                 conn = self._connect_raw()
