@@ -237,6 +237,16 @@ _FROM_TRANSACTION = {
 }
 
 
+def _convert(convert: Any, value: Any) -> Any:
+    """A bound value as the dialect stores it; SQLite's datetimes the quick way (the same
+    text SQLAlchemy writes: UTC wall time, microseconds, no offset)."""
+    if type(value) is datetime and value.tzinfo is not None:
+        utc = value.utcoffset()
+        if utc is not None and not utc:
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return convert(value)
+
+
 class _InsertSql:
     """The INSERTs of a transaction row and of its first operation, for one dialect.
 
@@ -269,26 +279,31 @@ class _InsertSql:
         """The statement(s) for this row's shape and their parameters."""
         tx_names: list[str] = []
         tx_params: list[Any] = []
-        tx_raw: dict[str, Any] = {}
+        get = values.get
         for name, default, convert, server_default in self.tx_columns:
-            value = values.get(name, default)
-            if value is None and not server_default:
-                continue
+            value = get(name, default)
+            if value is None:
+                if not server_default:
+                    continue
+            elif convert is not None:
+                value = _convert(convert, value)
             tx_names.append(name)
-            tx_raw[name] = value
-            tx_params.append(value if convert is None or value is None else convert(value))
+            tx_params.append(value)
         op_spec: list[tuple[str, str]] = []
         op_params: list[Any] = []
+        derive = not self.sqlite
+        get = operation.get
         for name, default, convert, server_default in self.op_columns:
-            value = operation.get(name, default)
+            value = get(name, default)
             if value is None and not server_default:
                 continue
-            source = _FROM_TRANSACTION.get(name)
-            if not self.sqlite and source in tx_raw and tx_raw[source] == value:
+            source = _FROM_TRANSACTION.get(name) if derive else None
+            if source is not None and source in values and values[source] == value:
                 op_spec.append((name, source))
                 continue
             op_spec.append((name, ""))
-            op_params.append(value if convert is None or value is None else convert(value))
+            op_params.append(value if convert is None or value is None
+                             else _convert(convert, value))
         key = (tuple(tx_names), tuple(op_spec))
         statements = self._statements.get(key)
         if statements is None:
