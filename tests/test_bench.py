@@ -24,6 +24,7 @@ def bench(tmp_path: Path, *args: str) -> dict:  # type: ignore[type-arg]
         capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (output / "results.png").stat().st_size > 1000
+    assert "| cardOrder | 4 | 48/48 | 0 |" in (output / "results.md").read_text()
     report = json.loads((output / "results.json").read_text())
     assert "cardOrder" in result.stdout and "req/s" in result.stdout
     return report  # type: ignore[no-any-return]

@@ -103,6 +103,36 @@ def print_report(report: Report, console: Console) -> None:
         console.print(f"  {mark}  {what}: {figures}")
 
 
+def markdown(report: Report) -> str:
+    """The table and the checks, as Markdown (what docs/benchmarks.md quotes)."""
+    ratios = {t: report.ratios(t) for t in (CARD_ORDER, CARD_ORDER_GROWN)}
+    lines = ["| endpoint | connections | answered | errors | answers/s | p50 ms | p90 ms | "
+             "p99 ms | max ms | peak RSS MB | server CPU ms/answer | × ceiling |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in report.levels:
+        ratio = ratios.get(r.target, {}).get(r.connections)
+        lines.append(
+            f"| {r.target} | {r.connections} | {r.answered}/{r.sent} | {r.errors} | "
+            f"{r.throughput:,.0f} | {r.percentile(50):.2f} | {r.percentile(90):.2f} | "
+            f"{r.percentile(99):.2f} | {r.percentile(100):.2f} | {r.peak_rss_mb:.0f} | "
+            f"{r.cpu_ms_per_answer:.3f} | {'' if ratio is None else f'{ratio:.2f}'} |")
+    durable = ", ".join(f"{k.replace('_', ' ')} {v:,.0f}/s" for k, v in report.durable.items())
+    lines += ["", f"Durable-write rate (one writer, one commit at a time): {durable}."]
+    if report.preload_seconds is not None:
+        lines.append(f"Preload of {report.settings['preload']:,} transactions: "
+                     f"{report.preload_seconds:.1f} s.")
+    lines += ["", "| target | met | figures |", "|---|---|---|"]
+    lines += [f"| {what} | {'yes' if met else '**no**'} | {figures} |"
+              for what, met, figures in report.checks()]
+    machine = report.machine
+    lines += ["", f"Run at {machine['at']} on {machine['cpus']} × {machine['cpu_model']} "
+              f"({machine['memory_gb']} GB, {machine['system']}, Python {machine['python']}, "
+              f"SQLite {machine.get('sqlite', '?')}), load average before the run "
+              f"{', '.join(str(x) for x in machine['load_average'])}; "
+              f"`{report.settings['command']}`."]
+    return "\n".join(lines) + "\n"
+
+
 def write_json(report: Report, path: Path) -> None:
     path.write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
 

@@ -6,6 +6,7 @@ import os
 import platform
 import secrets
 import shutil
+import sqlite3
 import tempfile
 import time
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ from sogenactif.bench.report import (
     CARD_ORDER_GROWN,
     CEILING,
     Report,
+    markdown,
     plot,
     print_report,
     write_json,
@@ -90,6 +92,7 @@ def machine() -> dict[str, Any]:
         "memory_gb": round(psutil.virtual_memory().total / 1e9, 1),
         "system": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -232,7 +235,8 @@ def run_bench(config: BenchConfig, console: Console | None = None) -> Report:
     report = Bench(config, console).run()
     config.output.mkdir(parents=True, exist_ok=True)
     write_json(report, config.output / "results.json")
+    (config.output / "results.md").write_text(markdown(report))
     plot(report, config.output / "results.png")
     print_report(report, console)
-    console.print(f"Written: {config.output / 'results.json'}, {config.output / 'results.png'}")
+    console.print(f"Written: {config.output}/results.json, results.md and results.png")
     return report
