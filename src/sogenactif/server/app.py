@@ -74,9 +74,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Starlette:
     """The Office Server; builds its runtime (migrations, seed) unless one is given."""
     rt = runtime or build_runtime(settings or Settings())
-    # PostgreSQL's reads are network round trips: they would hold the loop, so requests there
-    # keep their worker thread (where psycopg releases the GIL while it waits).
-    inline_ok = rt.db.sqlite and os.environ.get("SOGENACTIF_INLINE", "1") == "1"
+    inline_ok = os.environ.get("SOGENACTIF_INLINE", "1") == "1"
 
     async def office(request: Request) -> Response:
         svc = catalogue.BY_KEY.get(
@@ -153,6 +151,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        await rt.db.close_inline()
         rt.db.dispose()
 
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -118,6 +118,92 @@ class DatabaseUnavailable(Exception):
     """The driver failed on the fast path (the pipeline answers 90, as for SQLAlchemy's)."""
 
 
+class _InlineCursor:
+    __slots__ = ("_cursor",)
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def fetchone(self) -> Any:
+        return inline.wait(self._cursor.fetchone())
+
+    def fetchall(self) -> Any:
+        return inline.wait(self._cursor.fetchall())
+
+
+class InlineConnection:
+    """psycopg's AsyncConnection with the synchronous face the repositories use
+    (``execute(...).fetchone()``), for requests running inline: each wait suspends the
+    request (inline.wait) and the loop serves others meanwhile."""
+
+    __slots__ = ("aconn",)
+
+    def __init__(self, aconn: Any) -> None:
+        self.aconn = aconn
+
+    def execute(self, query: str, params: Any = None) -> _InlineCursor:
+        return _InlineCursor(inline.wait(self.aconn.execute(query, params)))
+
+
+class InlinePostgresPool:
+    """One event loop's asynchronous PostgreSQL connections (autocommit), at most ``limit``;
+    a request finding none free waits for one without holding the loop."""
+
+    def __init__(self, conninfo: str, limit: int) -> None:
+        self._conninfo = conninfo
+        self._limit = limit
+        self._free: list[Any] = []
+        self._count = 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    @contextlib.contextmanager
+    def lend(self) -> Iterator[InlineConnection]:
+        import psycopg
+
+        while not self._free and self._count >= self._limit:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            inline.wait(waiter)
+        if self._free:
+            aconn = self._free.pop()
+        else:
+            self._count += 1
+            try:
+                aconn = inline.wait(psycopg.AsyncConnection.connect(self._conninfo,
+                                                                    autocommit=True))
+            except BaseException as error:
+                self._count -= 1
+                self._wake()
+                if _is_driver_error(error):
+                    raise DatabaseUnavailable(str(error)) from error
+                raise
+        try:
+            yield InlineConnection(aconn)
+        except BaseException as error:
+            self._count -= 1
+            with contextlib.suppress(Exception):
+                inline.wait(aconn.close())
+            self._wake()
+            if _is_driver_error(error):
+                raise DatabaseUnavailable(str(error)) from error
+            raise
+        self._free.append(aconn)
+        self._wake()
+
+    async def close(self) -> None:
+        free, self._free = self._free, []
+        for aconn in free:
+            with contextlib.suppress(Exception):
+                await aconn.close()
+
+    def _wake(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+
 class Database:
     """One engine and the way to run read and write transactions on it."""
 
@@ -131,6 +217,8 @@ class Database:
         # PostgreSQL connections are server processes: at most pool_size per process (the
         # requests beyond wait for one, as with SQLAlchemy's pool); SQLite's cost nothing.
         self._raw_slots = None if self.sqlite else threading.BoundedSemaphore(pool_size)
+        self._raw_pool_limit = pool_size
+        self._inline_pools: dict[asyncio.AbstractEventLoop, InlinePostgresPool] = {}
         self._group: GroupCommit | None = None
         self._loop_groups: dict[asyncio.AbstractEventLoop, LoopGroupCommit] = {}
         self._checkpointer: Checkpointer | None = None
@@ -181,6 +269,12 @@ class Database:
         with self.engine.connect() as conn:
             yield conn
 
+    async def close_inline(self) -> None:
+        """Close the current loop's asynchronous connections (at the app's shutdown)."""
+        pool = self._inline_pools.pop(asyncio.get_running_loop(), None)
+        if pool is not None:
+            await pool.close()
+
     def dispose(self) -> None:
         if self._group is not None:
             self._group.close()
@@ -218,7 +312,14 @@ class Database:
         """A pooled driver connection in autocommit mode (sqlite3 or psycopg).
 
         Each statement commits on its own; a connection that failed is closed, not pooled.
+        On PostgreSQL, inside an inline request (server.inline), the connection is an
+        asynchronous one of the loop's own pool behind the same synchronous face: its waits
+        suspend the request, never the loop.
         """
+        if not self.sqlite and inline.active():
+            with self._inline_pool().lend() as conn:
+                yield conn
+            return
         slots = self._raw_slots
         if slots is not None and not slots.acquire(timeout=30):
             raise DatabaseUnavailable("no database connection became free within 30 s")
@@ -253,6 +354,16 @@ class Database:
         with self.raw() as conn:
             return unit(conn)
 
+    def _inline_pool(self) -> InlinePostgresPool:
+        loop = asyncio.get_running_loop()
+        pool = self._inline_pools.get(loop)
+        if pool is None:
+            conninfo = make_url(self.url).set(drivername="postgresql").render_as_string(
+                hide_password=False)
+            pool = self._inline_pools[loop] = InlinePostgresPool(conninfo,
+                                                                 self._raw_pool_limit)
+        return pool
+
     def submit(self, unit: Callable[[Any], T]) -> T:
         """Run ``unit(driver connection)`` durably; its result once committed, or its error.
 
@@ -262,10 +373,7 @@ class Database:
         transaction (``with conn.transaction():``).
         """
         if not self.sqlite:
-            if inline.active():  # the commit waits on the network and the disk: not the loop
-                loop = asyncio.get_running_loop()
-                return inline.wait(loop.run_in_executor(None, self._run_unit, unit))
-            return self._run_unit(unit)
+            return self._run_unit(unit)  # inline: on the loop's asynchronous pool
         assert self._write_lock is not None
         if self._path is None:  # :memory: has no second connection to commit on
             with self.write() as conn:
