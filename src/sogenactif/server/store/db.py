@@ -419,13 +419,18 @@ def connect_sqlite(path: str, *, autocheckpoint: bool = True) -> sqlite3.Connect
 
     The group committers' connections do not checkpoint the WAL when they commit (a
     checkpoint writes and fsyncs the database file: tens of milliseconds that every request
-    of the group would wait for); the Checkpointer thread does it beside them.
+    of the group would wait for); the Checkpointer thread does it beside them. They also
+    get a 32 MB page cache and a 256 MB memory map.
     """
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
     for pragma in SQLITE_PRAGMAS:
         conn.execute(pragma)
     if not autocheckpoint:
         conn.execute("PRAGMA wal_autocheckpoint=0")
+        # The writer keeps the pages it keeps touching (index edges) and reads the others
+        # through a memory map instead of a system call each.
+        conn.execute("PRAGMA cache_size=-32768")
+        conn.execute("PRAGMA mmap_size=268435456")
     return conn
 
 
