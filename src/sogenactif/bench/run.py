@@ -217,7 +217,8 @@ class Bench:
         config = self.config
         out = []
         if config.database_url:
-            out += ["--database-url", describe_url(config.database_url)]
+            out += ["--database-url",
+                    make_url(config.database_url).render_as_string(hide_password=True)]
         out += ["--workers", str(config.workers),
                 "--connections", ",".join(str(c) for c in config.connections),
                 "--requests", str(config.requests), "--max-seconds", f"{config.max_seconds:g}"]
