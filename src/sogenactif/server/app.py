@@ -40,6 +40,7 @@ acceptable for processing by this resource.</p>
 #: Services run on the event loop (server.inline) rather than in a worker thread: their only
 #: waits are the key read and Database.submit's durable commit, which both know how to
 #: suspend. Any other service may block (Database.write() and its lock), so it gets a thread.
+#: SOGENACTIF_INLINE=0 puts every service on worker threads.
 INLINE_SERVICES = frozenset({"cardOrder"})
 
 

@@ -135,7 +135,7 @@ class Runtime:
     clock: Clock
     acquirer: Acquirer
     ids: Ids = field(default_factory=Ids)
-    #: Decrypted keys, checked against their row on every use (revocation is immediate).
+    #: Decrypted keys, kept per process; a revocation applies to the next request (keys.py).
     keys: KeyCache = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

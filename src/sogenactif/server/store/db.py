@@ -683,7 +683,7 @@ class LoopGroupCommit:
         assert conn is not None
         try:
             outcomes = _run_units(conn, [unit for unit, _future in group])
-        except Exception as failure:  # a savepoint statement failed: the group is lost
+        except BaseException as failure:  # a savepoint statement failed: the group is lost
             lost: BaseException = failure
             self._state = self.COMMITTING
             self._loop.run_in_executor(self._executor, self._abort).add_done_callback(
