@@ -57,3 +57,14 @@ def test_bench_postgres_two_workers(tmp_path: Path, postgres_url: str) -> None:
     assert report["settings"]["backend"] == "postgresql"
     assert report["settings"]["workers"] == 2
     assert report["durable"]["postgresql_commit"] > 0
+
+
+def test_the_ceiling_route_is_off_unless_asked_for(server) -> None:  # type: ignore[no-untyped-def]
+    """The bench's no-database route exists only with SOGENACTIF_BENCH_CEILING=1."""
+    import httpx
+
+    from tests.support import card_order_fields, sealed_request
+
+    response = httpx.post(server.url + "/bench/ceiling", timeout=30,
+                          json=sealed_request(card_order_fields()))
+    assert response.status_code in (404, 405)
