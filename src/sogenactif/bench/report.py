@@ -43,21 +43,26 @@ class Report:
         return max((r.throughput for r in self.levels if r.target == target), default=0.0)
 
     def checks(self) -> list[tuple[str, bool, str]]:
-        """The issue's targets against this run: (what, met, the figures)."""
+        """The issue's targets against this run: (what, met, the figures).
+
+        The ratio to the ceiling is a target for every setting; p99 and memory are targets
+        of the default setting only (SQLite, one worker)."""
         out: list[tuple[str, bool, str]] = []
         ceiling, orders = self.peak(CEILING), self.peak(CARD_ORDER)
         if ceiling and orders:
             ratio = orders / ceiling
             out.append((f"cardOrder peak ≥ {TARGET_RATIO}× ceiling peak", ratio >= TARGET_RATIO,
                         f"{orders:,.0f} / {ceiling:,.0f} req/s = {ratio:.2f}×"))
+        default = self.settings.get("backend") == "sqlite" and self.settings.get("workers") == 1
         at = self.by(CARD_ORDER).get(TARGET_P99_CONNECTIONS)
-        if at is not None:
+        if at is not None and default:
             p99 = at.percentile(99)
             out.append((f"cardOrder p99 ≤ {TARGET_P99_MS:g} ms at {TARGET_P99_CONNECTIONS}"
                         " connections", p99 <= TARGET_P99_MS, f"{p99:.2f} ms"))
         rss = max((r.peak_rss_mb for r in self.levels), default=0.0)
-        out.append((f"server memory ≤ {TARGET_RSS_MB:g} MB", rss <= TARGET_RSS_MB,
-                    f"{rss:.0f} MB peak"))
+        if default:
+            out.append((f"server memory ≤ {TARGET_RSS_MB:g} MB", rss <= TARGET_RSS_MB,
+                        f"{rss:.0f} MB peak"))
         errors = sum(r.errors for r in self.levels)
         out.append(("no errors", errors == 0, f"{errors} errors"))
         grown = self.peak(CARD_ORDER_GROWN)
