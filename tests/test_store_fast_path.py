@@ -220,3 +220,80 @@ def test_key_cache_sees_a_revocation_made_by_another_process(
     assert found and key is not None and key.revoked
     assert cache.lookup("999999999999999", 1) == (False, None)
     assert cache.lookup(MERCHANT, 99) == (True, None)
+
+
+@pytest.fixture
+def pg_store(tmp_path: Path, postgres_url: str) -> Iterator[tuple[Database, Vault]]:
+    url = create_pg_database()
+    db, vault = prepare_database(Settings(database_url=url, mode=Mode.TEST,
+                                          master_key_file=str(tmp_path / "key")))
+    try:
+        yield db, vault
+    finally:
+        db.dispose()
+        drop_pg_database(url)
+
+
+@pytest.mark.postgres
+def test_postgres_group_insert_gives_each_order_its_outcome(
+        pg_store: tuple[Database, Vault]) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    db, _vault = pg_store
+    taken = reference("T")
+    record(db, order_values(taken))
+    first, second = reference("A"), reference("B")
+
+    def unit(ref: str) -> repo.OrderInsert:
+        values = order_values(ref)
+        return repo.OrderInsert(False, values, operation_values(values))
+
+    units = [unit(first), unit(second), unit(first), unit(taken)]
+    conninfo = make_url(db.url).set(drivername="postgresql").render_as_string(
+        hide_password=False)
+
+    async def main() -> list[tuple[Any, BaseException | None]]:
+        async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as aconn:
+            return await repo.OrderInsert.run_many(aconn, units)
+
+    outcomes = asyncio.run(main())
+    assert isinstance(outcomes[0][0], int) and outcomes[0][1] is None
+    assert isinstance(outcomes[1][0], int) and outcomes[1][0] != outcomes[0][0]
+    assert isinstance(outcomes[2][1], repo.DuplicateReference)  # the same reference twice
+    assert isinstance(outcomes[3][1], repo.DuplicateReference)  # already stored
+    for ref, outcome in ((first, outcomes[0]), (second, outcomes[1])):
+        row, ops = row_dict(db, ref)
+        assert row["id"] == outcome[0] and len(ops) == 1
+        assert ops[0]["operation_type"] == "AUTHORISATION"
+        assert ops[0]["created_at"] == row["transaction_date_time"]
+        assert ops[0]["origin"] == "SO_WEBAPPLI" and ops[0]["amount"] == 2500
+
+
+@pytest.mark.postgres
+def test_postgres_concurrent_inline_orders_share_statements(
+        pg_store: tuple[Database, Vault]) -> None:
+    db, _vault = pg_store
+    refs = [reference("P") for _ in range(30)]
+
+    def one(ref: str) -> str:
+        values = order_values(ref)
+        try:
+            db.submit(repo.OrderInsert(False, values, operation_values(values)))
+        except repo.DuplicateReference:
+            return "94"
+        return "00"
+
+    async def main() -> tuple[list[str], int, int]:
+        calls = [inline.run_inline(one, ref) for ref in [*refs, refs[3]]]
+        answers = list(await asyncio.gather(*calls))
+        batcher = db._batchers[asyncio.get_running_loop()]
+        await db.close_inline()
+        return answers, batcher.groups, batcher.units
+
+    answers, groups, units = asyncio.run(main())
+    assert answers.count("94") == 1 and answers.count("00") == len(refs)
+    assert units == len(refs) + 1 and groups < units  # orders went in together
+    for ref in refs:
+        row, ops = row_dict(db, ref)
+        assert len(ops) == 1 and ops[0]["transaction_id"] == row["id"]

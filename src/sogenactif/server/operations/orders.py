@@ -119,7 +119,7 @@ def record(rt: Runtime, req: OfficeRequest, values: dict[str, Any],
            operation_type: str = "AUTHORISATION") -> int:
     """Insert the transaction and its first operation atomically; 94 on a reused reference.
 
-    Durable before it returns: on SQLite through the group commit (Database.submit).
+    Durable before it returns; concurrent orders share a commit (Database.submit).
     """
     operation = {
         "merchant_id": values["merchant_id"],
@@ -133,10 +133,8 @@ def record(rt: Runtime, req: OfficeRequest, values: dict[str, Any],
         "created_at": values["transaction_date_time"],
         "business_date": values["business_date"],
     }
-    sqlite = rt.db.sqlite
     try:
-        return rt.db.submit(
-            lambda raw: repo.record_transaction(raw, sqlite, values, operation))
+        return rt.db.submit(repo.OrderInsert(rt.db.sqlite, values, operation))
     except repo.DuplicateReference:
         raise Refusal("94", "transactionReference") from None
 

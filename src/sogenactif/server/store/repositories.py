@@ -363,3 +363,118 @@ def _is_reference_conflict_text(text: str) -> bool:
     text = text.lower()
     return "uq_transactions_merchant_reference" in text or (
         "unique" in text and "transaction_reference" in text)
+
+
+class OrderInsert:
+    """A unit for Database.submit: a transaction and its first operation.
+
+    Called with a driver connection it inserts this one order (record_transaction). On
+    PostgreSQL, the orders of concurrent requests can also go in together (``run_many``):
+    one statement and one commit for the whole group, instead of one each.
+    """
+
+    __slots__ = ("operation", "sqlite", "values")
+
+    def __init__(self, sqlite: bool, values: dict[str, Any], operation: dict[str, Any]) -> None:
+        self.sqlite = sqlite
+        self.values = values
+        self.operation = operation
+
+    def __call__(self, raw: Any) -> int:
+        return record_transaction(raw, self.sqlite, self.values, self.operation)
+
+    def _batchable(self) -> bool:
+        """Its operation repeats the transaction's values (the first operation's do)."""
+        values, operation = self.values, self.operation
+        return all(operation.get(name) == values.get(source)
+                   for name, source in _FROM_TRANSACTION.items()) and set(operation) <= {
+            *_FROM_TRANSACTION, "operation_type", "origin"}
+
+    @staticmethod
+    async def run_many(aconn: Any, units: list[OrderInsert],
+                       ) -> list[tuple[Any, BaseException | None]]:
+        """Insert the orders of ``units`` (PostgreSQL, an autocommit AsyncConnection):
+        (transaction id, None) or (None, DuplicateReference) each; a unit the group statement
+        cannot take, or every unit if it fails, is inserted on its own."""
+        outcomes: list[tuple[Any, BaseException | None] | None] = [None] * len(units)
+        group: list[int] = []
+        seen: set[tuple[Any, Any]] = set()
+        for index, unit in enumerate(units):
+            key = (unit.values.get("merchant_id"), unit.values.get("transaction_reference"))
+            if unit._batchable() and key not in seen:
+                seen.add(key)
+                group.append(index)
+        if len(group) > 1:
+            try:
+                inserted = await _insert_group(aconn, [units[i] for i in group])
+            except Exception:  # e.g. one row's value does not fit: each on its own below
+                group = []
+            else:
+                for index in group:
+                    values = units[index].values
+                    found = inserted.get((values["merchant_id"],
+                                          values["transaction_reference"]))
+                    outcomes[index] = (found, None) if found is not None else (
+                        None, DuplicateReference(values["transaction_reference"]))
+        for index, unit in enumerate(units):
+            if outcomes[index] is None:
+                outcomes[index] = await _insert_one(aconn, unit)
+        return [outcome for outcome in outcomes if outcome is not None]
+
+
+async def _insert_one(aconn: Any, unit: OrderInsert) -> tuple[Any, BaseException | None]:
+    sql = _INSERTS.get(False)
+    if sql is None:
+        sql = _INSERTS[False] = _InsertSql(False)
+    (statement, _second), tx_params, op_params = sql.prepare(unit.values, unit.operation)
+    try:
+        cursor = await aconn.execute(statement, [*tx_params, *op_params])
+        row = await cursor.fetchone()
+    except Exception as error:
+        return None, error
+    if row is None:
+        return None, DuplicateReference(unit.values["transaction_reference"])
+    return int(row[0]), None
+
+
+_GROUP_SQL: list[str] = []
+
+
+def _group_sql() -> str:
+    """unnest() of one array per column: the same statement (and parameters) for any number
+    of orders, so psycopg parses it once and PostgreSQL prepares it."""
+    if not _GROUP_SQL:
+        from sqlalchemy.dialects import postgresql
+
+        dialect = postgresql.dialect()
+        columns = [c for c in transactions.columns if c.name != "id"]
+        names = ", ".join(c.name for c in columns)
+        arrays = ", ".join(f"%s::{c.type.compile(dialect=dialect)}[]" for c in columns)
+        derived = ", ".join(f"t.{source}" for source in _FROM_TRANSACTION.values())
+        returned = ", ".join(sorted({"id", *_FROM_TRANSACTION.values()}))
+        _GROUP_SQL.append(
+            f"WITH v AS (SELECT * FROM unnest({arrays}, %s::text[], %s::text[]) "
+            f"AS v({names}, op_type, op_origin)), "
+            f"t AS (INSERT INTO transactions ({names}) SELECT {names} FROM v "
+            "ON CONFLICT ON CONSTRAINT uq_transactions_merchant_reference DO NOTHING "
+            f"RETURNING {returned}), "
+            "o AS (INSERT INTO operations (transaction_id, "
+            f"{', '.join(_FROM_TRANSACTION)}, operation_type, origin) "
+            f"SELECT t.id, {derived}, v.op_type, v.op_origin FROM t JOIN v "
+            "ON v.merchant_id = t.merchant_id "
+            "AND v.transaction_reference = t.transaction_reference "
+            "RETURNING merchant_id, transaction_reference, transaction_id) "
+            "SELECT merchant_id, transaction_reference, transaction_id FROM o")
+    return _GROUP_SQL[0]
+
+
+async def _insert_group(aconn: Any, units: list[OrderInsert]) -> dict[tuple[str, str], int]:
+    columns = [c for c in transactions.columns if c.name != "id"]
+    defaults = {c.name: c.default.arg for c in columns
+                if c.default is not None and c.default.is_scalar}
+    arrays: list[list[Any]] = [
+        [unit.values.get(c.name, defaults.get(c.name)) for unit in units] for c in columns]
+    arrays.append([unit.operation.get("operation_type") for unit in units])
+    arrays.append([unit.operation.get("origin") for unit in units])
+    cursor = await aconn.execute(_group_sql(), arrays)
+    return {(row[0], row[1]): int(row[2]) for row in await cursor.fetchall()}
