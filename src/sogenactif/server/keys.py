@@ -41,8 +41,8 @@ class KeyCache:
             entry = self._entries.get((merchant_id, key_version))
             if entry is not None and entry[0] == generation:
                 return True, entry[2]
-        with self._db.raw() as raw:
-            state = repo.shop_key_state(raw, self._db.sqlite, merchant_id, key_version)
+        state = repo.shop_key_state(self._db.fetchone, self._db.sqlite, merchant_id,
+                                    key_version)
         if state is None:
             return False, None
         if key_version is None or state[3] is None:

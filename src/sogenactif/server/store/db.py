@@ -282,6 +282,65 @@ class PostgresBatcher:
                 future.set_exception(error)
 
 
+class SharedReads:
+    """Identical reads of requests running inline on one loop, made once for all of them
+    (PostgreSQL, where each read is a round trip and psycopg's work): a request joins the
+    next read of its (statement, parameters), never one already sent, so what it reads
+    was committed after it arrived, as if it had read alone."""
+
+    def __init__(self, pool: InlinePostgresPool) -> None:
+        self._pool = pool
+        self._waiting: dict[tuple[str, Any], list[asyncio.Future[Any]]] = {}
+        self._busy: set[tuple[str, Any]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def fetchone(self, sql: str, params: tuple[Any, ...]) -> Any:
+        key = (sql, params)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._waiting.setdefault(key, []).append(future)
+        if key not in self._busy:
+            self._start(loop, key)
+        return inline.wait(future)
+
+    def _start(self, loop: asyncio.AbstractEventLoop, key: tuple[str, Any]) -> None:
+        self._busy.add(key)
+        task = loop.create_task(self._read(key))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _read(self, key: tuple[str, Any]) -> None:
+        await asyncio.sleep(0)  # the requests ready in this turn of the loop join in
+        waiters = self._waiting.pop(key, [])
+        try:
+            aconn = await self._pool.acquire()
+            broken = False
+            try:
+                cursor = await aconn.execute(key[0], key[1])
+                row = await cursor.fetchone()
+            except BaseException as error:
+                broken = _is_driver_error(error)
+                raise
+            finally:
+                self._pool.release(aconn, broken)
+        except BaseException as error:
+            failure: BaseException = error
+            if _is_driver_error(error):
+                failure = DatabaseUnavailable(str(error))
+                failure.__cause__ = error
+            for future in waiters:
+                if not future.done():
+                    future.set_exception(failure)
+        else:
+            for future in waiters:
+                if not future.done():
+                    future.set_result(row)
+        finally:
+            self._busy.discard(key)
+            if self._waiting.get(key):
+                self._start(asyncio.get_running_loop(), key)
+
+
 class Database:
     """One engine and the way to run read and write transactions on it."""
 
@@ -298,6 +357,7 @@ class Database:
         self._raw_pool_limit = pool_size
         self._inline_pools: dict[asyncio.AbstractEventLoop, InlinePostgresPool] = {}
         self._batchers: dict[asyncio.AbstractEventLoop, PostgresBatcher] = {}
+        self._shared_reads: dict[asyncio.AbstractEventLoop, SharedReads] = {}
         self._group: GroupCommit | None = None
         self._loop_groups: dict[asyncio.AbstractEventLoop, LoopGroupCommit] = {}
         self._checkpointer: Checkpointer | None = None
@@ -351,6 +411,7 @@ class Database:
     async def close_inline(self) -> None:
         """Close the current loop's asynchronous connections (at the app's shutdown)."""
         self._batchers.pop(asyncio.get_running_loop(), None)
+        self._shared_reads.pop(asyncio.get_running_loop(), None)
         pool = self._inline_pools.pop(asyncio.get_running_loop(), None)
         if pool is not None:
             await pool.close()
@@ -433,6 +494,18 @@ class Database:
     def _run_unit(self, unit: Callable[[Any], T]) -> T:  # PostgreSQL
         with self.raw() as conn:
             return unit(conn)
+
+    def fetchone(self, sql: str, params: tuple[Any, ...]) -> Any:
+        """One row of a read (driver SQL); on PostgreSQL, requests running inline that read
+        the same thing at the same time share one round trip (SharedReads)."""
+        if not self.sqlite and inline.active():
+            loop = asyncio.get_running_loop()
+            reads = self._shared_reads.get(loop)
+            if reads is None:
+                reads = self._shared_reads[loop] = SharedReads(self._inline_pool())
+            return reads.fetchone(sql, params)
+        with self.raw() as conn:
+            return conn.execute(sql, params).fetchone()
 
     def _inline_pool(self) -> InlinePostgresPool:
         loop = asyncio.get_running_loop()

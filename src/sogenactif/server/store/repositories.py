@@ -210,13 +210,14 @@ _SHOP_KEY_SQL = (
 SHOP_KEY_SQL = {True: _SHOP_KEY_SQL.format(p="?"), False: _SHOP_KEY_SQL.format(p="%s")}
 
 
-def shop_key_state(raw: Any, sqlite: bool, merchant_id: str,
+def shop_key_state(fetchone: Any, sqlite: bool, merchant_id: str,
                    key_version: int | None) -> tuple[Any, ...] | None:
     """(name, capture_day_max, disabled_services, secret_enc, revoked_at) of a shop and one of
-    its key versions (the last two None when it has no such key); None for an unknown shop."""
-    cursor = raw.execute(SHOP_KEY_SQL[sqlite],
-                         (-1 if key_version is None else key_version, merchant_id))
-    row = cursor.fetchone()
+    its key versions (the last two None when it has no such key); None for an unknown shop.
+
+    ``fetchone(sql, params)`` runs the read: Database.fetchone."""
+    row = fetchone(SHOP_KEY_SQL[sqlite], (-1 if key_version is None else key_version,
+                                          merchant_id))
     return None if row is None else tuple(row)
 
 
