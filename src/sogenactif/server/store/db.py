@@ -221,14 +221,15 @@ class PostgresBatcher:
     (repositories.OrderInsert): the units of requests running inline on one loop that
     arrive while a group is being written go together in the next group, one statement
     and one commit (synchronous_commit as the server has it: each request is answered after
-    its group's commit). Each unit still gets its own outcome (a reused reference: 94)."""
+    its group's commit). Each unit still gets its own outcome (a reused reference: 94).
+    Up to ``writers`` groups are in flight at once, each on its own connection."""
 
     def __init__(self, pool: InlinePostgresPool, run_many: Any, *, max_group: int = 256,
-                 writers: int = 2) -> None:
+                 writers: int = 4) -> None:
         self._pool = pool
         self._run_many = run_many
         self._max_group = max_group
-        self._writers = writers  # groups in flight at once (one waits on its commit...)
+        self._writers = writers  # groups in flight at once: one waits on its commit...
         self._pending: deque[tuple[Any, asyncio.Future[Any]]] = deque()
         self._tasks: set[asyncio.Task[None]] = set()
         self.groups = 0
