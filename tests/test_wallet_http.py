@@ -13,13 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from sogenactif import AsyncClient, Client
 from sogenactif.protocol.catalogue import service
 from sogenactif.protocol.seal import verify_seal
-from sogenactif.server.store.db import normalise_url
+from sogenactif.server.store.db import Database, normalise_url
 from tests.support import (
     GUIDE_SHOP,
     SAMPLE_SHOP,
@@ -82,13 +82,15 @@ def pay(server: RunningServer, wallet: str, payment_mean_id: str,
 
 
 def sql(server: RunningServer, statement: str, **params: Any) -> list[Any]:
-    engine = create_engine(normalise_url(server.database_url))
+    """Through the server's own Database, so that running servers see shop changes at once
+    (their key cache follows the shared change counter)."""
+    database = Database(server.database_url, pool_size=1)
     try:
-        with engine.begin() as conn:
+        with database.write() as conn:
             result = conn.execute(text(statement), params)
             return list(result) if result.returns_rows else []
     finally:
-        engine.dispose()
+        database.dispose()
 
 
 def without_seal(answer: dict[str, Any]) -> dict[str, Any]:

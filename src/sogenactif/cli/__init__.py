@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from sogenactif.cli import batch, clock, demo, report, seal, serve, shops
+from sogenactif.cli import batch, bench, clock, demo, report, seal, serve, shops
 
 app = typer.Typer(
     name="sogenactif",
@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 app.command("seal")(seal.seal_command)
 app.command("serve")(serve.serve_command)
+app.command("bench")(bench.bench_command)
 app.add_typer(shops.shop_app, name="shop")
 app.add_typer(shops.key_app, name="key")
 app.command("demo-shop")(demo.demo_shop_command)

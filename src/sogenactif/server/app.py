@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,7 +18,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from sogenactif.protocol import catalogue, openapi
-from sogenactif.server import batch, sandbox
+from sogenactif.server import batch, inline, sandbox
 from sogenactif.server.operations import pipeline
 from sogenactif.server.operations.registry import OPERATIONS
 from sogenactif.server.pages import acs, provider
@@ -35,6 +37,13 @@ acceptable for processing by this resource.</p>
 </body>
 </html>
 """
+
+
+#: Services run on the event loop (server.inline) rather than in a worker thread: their only
+#: waits are the key read and Database.submit's durable commit, which both know how to
+#: suspend. Any other service may block (Database.write() and its lock), so it gets a thread.
+#: SOGENACTIF_INLINE=0 puts every service on worker threads.
+INLINE_SERVICES = frozenset({"cardOrder"})
 
 
 class BodyTooLarge(Exception):
@@ -68,6 +77,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Starlette:
     """The Office Server; builds its runtime (migrations, seed) unless one is given."""
     rt = runtime or build_runtime(settings or Settings())
+    inline_ok = os.environ.get("SOGENACTIF_INLINE", "1") == "1"
 
     async def office(request: Request) -> Response:
         svc = catalogue.BY_KEY.get(
@@ -87,8 +97,31 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             return _bad_body()
         if not isinstance(message, dict):
             return _bad_body()
-        answer = await run_in_threadpool(
-            pipeline.handle, rt, svc, OPERATIONS.get(svc.name), message)
+        if inline_ok and svc.name in INLINE_SERVICES:
+            answer = await inline.run_inline(
+                pipeline.handle, rt, svc, OPERATIONS.get(svc.name), message)
+        else:
+            answer = await run_in_threadpool(
+                pipeline.handle, rt, svc, OPERATIONS.get(svc.name), message)
+        return _json(answer.message, headers=answer.headers)
+
+    async def bench_ceiling(request: Request) -> Response:
+        """`sogenactif bench`'s baseline: the office route's HTTP work and the seal, no
+        database and no thread hop (pipeline.ceiling)."""
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media != "application/json":
+            return HTMLResponse(UNSUPPORTED_MEDIA_TYPE, status_code=415)
+        try:
+            body = await _read_body(request, rt.settings.max_body_bytes)
+        except BodyTooLarge:
+            return _json({"responseCode": "30", "errorFieldName": "body"}, status=413)
+        try:
+            message = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return _bad_body()
+        if not isinstance(message, dict):
+            return _bad_body()
+        answer = pipeline.ceiling(rt, message)
         return _json(answer.message, headers=answer.headers)
 
     async def openapi_json(request: Request) -> Response:
@@ -118,6 +151,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         *acs.routes(rt), *provider.routes(rt),
         *sandbox.routes(rt),
     ]
+    if rt.settings.bench_ceiling:
+        routes.append(Route("/bench/ceiling", bench_ceiling, methods=["POST"]))
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -129,6 +164,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             scheduled.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await scheduled
+            await rt.db.close_inline()
             rt.db.dispose()
 
     app = Starlette(routes=routes, lifespan=lifespan)
@@ -138,4 +174,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
 def create_app_from_environment() -> Starlette:
     """Factory for uvicorn workers: settings come from SOGENACTIF_* variables."""
-    return create_app(Settings.from_environment())
+    app = create_app(Settings.from_environment())
+    # What start-up built (modules, catalogue, engines) lives as long as the process: keep it
+    # out of the garbage collector's full passes, which otherwise walk all of it every few
+    # thousand requests and stall every request in flight for tens of milliseconds.
+    gc.collect()
+    gc.freeze()
+    return app

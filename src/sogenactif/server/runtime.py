@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-import time
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -12,9 +12,10 @@ from pathlib import Path
 
 from sogenactif.server.acquirer.simulator import Acquirer, load_table
 from sogenactif.server.domain.clock import Clock, OffsetClock, SystemClock
+from sogenactif.server.keys import KeyCache
 from sogenactif.server.store import db as dbmod
 from sogenactif.server.store.db import Database
-from sogenactif.server.store.repositories import get_setting
+from sogenactif.server.store.repositories import setting_value
 from sogenactif.server.store.seed import seed_test_shops
 from sogenactif.server.vault import Vault
 
@@ -46,6 +47,8 @@ class Settings:
     #: Default: SOGENACTIF_BATCH_CUTOFF ("HH:MM" or "off"), else 22:00.
     batch_cutoff: str | None = field(default_factory=lambda: _cutoff(
         os.environ.get("SOGENACTIF_BATCH_CUTOFF", "22:00")))
+    #: Serve the no-database ceiling route of `sogenactif bench` (never in production use).
+    bench_ceiling: bool = False
 
     def to_environment(self) -> dict[str, str]:
         env = {
@@ -56,6 +59,8 @@ class Settings:
             "SOGENACTIF_SEED": "1" if self.seed else "0",
             "SOGENACTIF_BATCH_CUTOFF": self.batch_cutoff or "off",
         }
+        if self.bench_ceiling:
+            env["SOGENACTIF_BENCH_CEILING"] = "1"
         if self.test_cards:
             env["SOGENACTIF_TEST_CARDS"] = self.test_cards
         return env
@@ -70,6 +75,7 @@ class Settings:
             test_cards=env.get("SOGENACTIF_TEST_CARDS") or None,
             public_url=env.get("SOGENACTIF_PUBLIC_URL", "http://127.0.0.1:7400"),
             seed=env.get("SOGENACTIF_SEED", "1") == "1",
+            bench_ceiling=env.get("SOGENACTIF_BENCH_CEILING") == "1",
         )
 
 
@@ -78,10 +84,32 @@ def _cutoff(value: str) -> str | None:
 
 
 class Ids:
-    """Identifiers the platform makes up; injectable so tests can replay exactly."""
+    """Identifiers the platform makes up; injectable so tests can replay exactly.
+
+    Authorisation ids come from the system's CSPRNG read 4 KiB at a time (one system call
+    per thousand ids, not one each), uniform over 000000-999999 by rejection sampling.
+    """
+
+    _LIMIT = (1 << 32) - (1 << 32) % 10**6  # below it, value % 10**6 is uniform
+
+    def __init__(self) -> None:
+        self._random = b""
+        self._offset = 0
+        self._lock = threading.Lock()
+
+    def _u32(self) -> int:
+        with self._lock:
+            if self._offset + 4 > len(self._random):
+                self._random, self._offset = os.urandom(4096), 0
+            value = int.from_bytes(self._random[self._offset:self._offset + 4], "little")
+            self._offset += 4
+        return value
 
     def authorisation_id(self) -> str:
-        return f"{secrets.randbelow(10**6):06d}"
+        while True:
+            value = self._u32()
+            if value < self._LIMIT:
+                return f"{value % 10**6:06d}"
 
     def token(self) -> str:
         return secrets.token_urlsafe(24)
@@ -90,30 +118,32 @@ class Ids:
 class SandboxClock:
     """Test mode's clock: the real time moved by an offset shared by every node (database).
 
-    The offset is read again from the settings table when it is older than
-    ``refresh_seconds`` (0, the default: at every ``now()``, one primary-key read), so a
-    change made by any process or by ``sogenactif clock`` holds at once everywhere.
+    A change made by any process or by ``sogenactif clock`` holds at once everywhere: on
+    SQLite the offset is read again only after the shared change counter moved (every
+    committed write to the settings table bumps it, see Database.keys_generation); where
+    there is no such counter (PostgreSQL, several hosts) it is read at every ``now()``, one
+    primary-key read on the driver's fast path.
     """
 
-    def __init__(self, database: Database, refresh_seconds: float = 0.0) -> None:
+    def __init__(self, database: Database) -> None:
         self._db = database
         self._local = OffsetClock()
-        self._refresh_seconds = refresh_seconds
-        self._read_at = float("-inf")
+        self._seen: int | None = None
         self.refresh()
 
     def refresh(self) -> None:
-        with self._db.read() as conn:
-            value = get_setting(conn, SANDBOX_OFFSET)
+        generation = self._db.keys_generation()  # read before the row, never after
+        value = setting_value(self._db.fetchone, self._db.sqlite, SANDBOX_OFFSET)
         self._local.set_offset(timedelta(seconds=float(value or 0)))
-        self._read_at = time.monotonic()
+        self._seen = generation
 
     @property
     def offset(self) -> timedelta:
         return self._local.offset
 
     def now(self) -> datetime:
-        if time.monotonic() - self._read_at >= self._refresh_seconds:
+        generation = self._db.keys_generation()
+        if generation is None or generation != self._seen:
             self.refresh()
         return self._local.now()
 
@@ -126,6 +156,11 @@ class Runtime:
     clock: Clock
     acquirer: Acquirer
     ids: Ids = field(default_factory=Ids)
+    #: Decrypted keys, kept per process; a revocation applies to the next request (keys.py).
+    keys: KeyCache = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.keys = KeyCache(self.db, self.vault)
 
     @property
     def test_mode(self) -> bool:

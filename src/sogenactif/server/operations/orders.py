@@ -127,28 +127,34 @@ AlsoSave = Callable[[Connection, int, dict[str, Any]], None]
 
 def record(rt: Runtime, req: OfficeRequest, values: dict[str, Any],
            operation_type: str = "AUTHORISATION", *, also: AlsoSave | None = None) -> int:
-    """Insert the transaction and its first operation atomically; 94 on a reused reference."""
+    """Insert the transaction and its first operation atomically; 94 on a reused reference.
+
+    Durable before it returns. Plain orders share a commit with concurrent ones
+    (Database.submit); an order that saves more beside it (``also``) takes its own write
+    transaction, so that what it saves commits with it or not at all.
+    """
+    operation = {
+        "merchant_id": values["merchant_id"],
+        "transaction_reference": values["transaction_reference"],
+        "operation_type": operation_type,
+        "amount": values["amount"],
+        "currency_code": values["currency_code"],
+        "status": values["status"],
+        "response_code": values["response_code"],
+        "origin": req.text("transactionOrigin") or req.service.name,
+        "created_at": values["transaction_date_time"],
+        "business_date": values["business_date"],
+    }
     try:
+        if also is None:
+            return rt.db.submit(repo.OrderInsert(rt.db.sqlite, values, operation))
         with rt.db.write() as conn:
             transaction_id = repo.insert_transaction(conn, values)
-            repo.insert_operation(conn, {
-                "transaction_id": transaction_id,
-                "merchant_id": values["merchant_id"],
-                "transaction_reference": values["transaction_reference"],
-                "operation_type": operation_type,
-                "amount": values["amount"],
-                "currency_code": values["currency_code"],
-                "status": values["status"],
-                "response_code": values["response_code"],
-                "origin": req.text("transactionOrigin") or req.service.name,
-                "created_at": values["transaction_date_time"],
-                "business_date": values["business_date"],
-            })
-            if also is not None:
-                also(conn, transaction_id, values)
+            repo.insert_operation(conn, {"transaction_id": transaction_id, **operation})
+            also(conn, transaction_id, values)
+            return transaction_id
     except repo.DuplicateReference:
         raise Refusal("94", "transactionReference") from None
-    return transaction_id
 
 
 #: The order answer's fields and where they come from in the transaction row.

@@ -28,7 +28,7 @@ from sogenactif.protocol.seal import (
 from sogenactif.server.domain.cards import mask_pan
 from sogenactif.server.operations.base import OfficeRequest, Operation, Refusal
 from sogenactif.server.runtime import Runtime
-from sogenactif.server.store import repositories as repo
+from sogenactif.server.store.db import DatabaseUnavailable
 from sogenactif.server.store.repositories import ShopKey
 
 log = logging.getLogger("sogenactif.pipeline")
@@ -81,14 +81,23 @@ def _check_header(message: Mapping[str, Any], name: str, service: Service) -> No
 
 
 def _identify(rt: Runtime, service: Service, message: Mapping[str, Any]) -> ShopKey:
-    """merchantId then keyVersion: 03 for an unknown shop, 34 for an unknown or revoked key."""
+    """merchantId then keyVersion: 03 for an unknown shop, 34 for an unknown or revoked key.
+
+    One read of the shop and key row; the secret is decrypted once per process (KeyCache).
+    """
     _check_header(message, "merchantId", service)
-    with rt.db.read() as conn:
-        shop = repo.get_shop(conn, str(message["merchantId"]))
-        if shop is None:
-            raise Refusal("03", "merchantId")
+    version_error: Refusal | None = None
+    version: int | None = None
+    try:
         _check_header(message, "keyVersion", service)
-        key = repo.get_key(conn, rt.vault, shop.merchant_id, int(str(message["keyVersion"])))
+        version = int(str(message["keyVersion"]))
+    except Refusal as refusal:
+        version_error = refusal
+    shop_found, key = rt.keys.lookup(str(message["merchantId"]), version)
+    if not shop_found:
+        raise Refusal("03", "merchantId")
+    if version_error is not None:
+        raise version_error
     if key is None or key.revoked:
         raise Refusal("34", "keyVersion")
     return key
@@ -110,7 +119,7 @@ def handle(rt: Runtime, service: Service, operation: Operation | None,
         answer = _refusal(service, refusal.code, refusal.field)
         answer.update(refusal.extra)
         return _seal(answer, key, algorithm)
-    except DBAPIError:
+    except (DBAPIError, DatabaseUnavailable):
         log.exception("database unavailable during %s", service.name)
         return _seal(_refusal(service, "90"), key, algorithm)
     except Exception:  # the merchant still gets a protocol answer, never a 500
@@ -143,3 +152,26 @@ def _verified(rt: Runtime, service: Service, operation: Operation | None,
     request = OfficeRequest(service, message, key, algorithm, rt.clock.now())
     answer = operation(rt, request)
     return _seal(answer, key, algorithm)
+
+
+def ceiling(rt: Runtime, message: dict[str, Any]) -> Answer:
+    """The bench's protocol ceiling: the seal checked and an answer sealed, no database.
+
+    The key comes from the process's key cache as last seen (a database read only the first
+    time), so this is what the stack costs without storage. Served only when the server
+    runs with SOGENACTIF_BENCH_CEILING=1.
+    """
+    try:
+        algorithm = SealAlgorithm.parse(message.get("sealAlgorithm"))
+        key = rt.keys.cached(str(message["merchantId"]), int(str(message["keyVersion"])))
+    except (KeyError, ValueError):
+        return Answer({"responseCode": "30"})
+    if key is None or key.revoked:
+        return Answer({"responseCode": "34", "errorFieldName": "keyVersion"})
+    received = message.get("seal")
+    if not seals_equal(compute_seal_of_data(seal_data(message), key.secret, algorithm),
+                       received):
+        return _seal({"responseCode": "34", "errorFieldName": "seal"}, key, algorithm)
+    answer = {"responseCode": "00", "transactionReference": message.get("transactionReference"),
+              "amount": message.get("amount"), "currencyCode": message.get("currencyCode")}
+    return _seal({k: v for k, v in answer.items() if v is not None}, key, algorithm)

@@ -4,10 +4,12 @@ operation composes several of them inside one database transaction."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -201,7 +203,11 @@ def put_setting(conn: Connection, name: str, value: str) -> None:
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+    """Compact JSON with sorted keys (orjson; json for what orjson refuses, e.g. huge ints)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
 
 # ---------------------------------------------------------------- wallets (docs/wallets.md)
@@ -499,3 +505,303 @@ def remittances_of_day(conn: Connection, merchant_id: str | None, day: str) -> l
         query = query.where(remittances.c.merchant_id == merchant_id)
     return list(conn.execute(query.order_by(remittances.c.merchant_id, remittances.c.kind,
                                             remittances.c.currency_code)))
+
+
+
+# ---------------------------------------------------------------- the hot path (driver SQL)
+# Every request reads its key's row, and every order inserts a transaction and its first
+# operation: these run on driver connections (Database.raw / Database.submit), with SQL
+# compiled once, for sqlite3 (qmark) and psycopg (format) alike.
+
+
+def _placeholders(sqlite: bool, count: int) -> str:
+    return ", ".join(("?" if sqlite else "%s") for _ in range(count))
+
+
+_SHOP_KEY_SQL = (
+    "SELECT s.name, s.capture_day_max, s.disabled_services, k.secret_enc, k.revoked_at"
+    " FROM shops s LEFT JOIN shop_keys k"
+    " ON k.merchant_id = s.merchant_id AND k.key_version = {p}"
+    " WHERE s.merchant_id = {p}")
+SHOP_KEY_SQL = {True: _SHOP_KEY_SQL.format(p="?"), False: _SHOP_KEY_SQL.format(p="%s")}
+
+
+_SETTING_SQL = "SELECT value FROM settings WHERE name = {p}"
+SETTING_SQL = {True: _SETTING_SQL.format(p="?"), False: _SETTING_SQL.format(p="%s")}
+
+
+def setting_value(fetchone: Any, sqlite: bool, name: str) -> str | None:
+    """A shared setting (the sandbox clock's offset) on the hot path: Database.fetchone."""
+    row = fetchone(SETTING_SQL[sqlite], (name,))
+    return None if row is None else str(row[0])
+
+
+def shop_key_state(fetchone: Any, sqlite: bool, merchant_id: str,
+                   key_version: int | None) -> tuple[Any, ...] | None:
+    """(name, capture_day_max, disabled_services, secret_enc, revoked_at) of a shop and one of
+    its key versions (the last two None when it has no such key); None for an unknown shop.
+
+    ``fetchone(sql, params)`` runs the read: Database.fetchone."""
+    row = fetchone(SHOP_KEY_SQL[sqlite], (-1 if key_version is None else key_version,
+                                          merchant_id))
+    return None if row is None else tuple(row)
+
+
+def shop_key_from_state(merchant_id: str, key_version: int, state: tuple[Any, ...],
+                        secret: str) -> ShopKey:
+    name, capture_day_max, disabled, _secret_enc, revoked_at = state
+    shop = Shop(merchant_id, name, capture_day_max,
+                frozenset(s for s in disabled.split(",") if s))
+    return ShopKey(shop, key_version, secret, revoked_at is not None)
+
+
+#: Operation columns that repeat the transaction's (the first operation's usually do).
+_FROM_TRANSACTION = {
+    "merchant_id": "merchant_id", "transaction_reference": "transaction_reference",
+    "amount": "amount", "currency_code": "currency_code", "status": "status",
+    "response_code": "response_code", "created_at": "transaction_date_time",
+    "business_date": "business_date",
+}
+
+
+def _convert(convert: Any, value: Any) -> Any:
+    """A bound value as the dialect stores it; SQLite's datetimes the quick way (the same
+    text SQLAlchemy writes: UTC wall time, microseconds, no offset)."""
+    if type(value) is datetime and value.tzinfo is not None:
+        utc = value.utcoffset()
+        if utc is not None and not utc:
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return convert(value)
+
+
+class _InsertSql:
+    """The INSERTs of a transaction row and of its first operation, for one dialect.
+
+    Python-side column defaults are applied; NULL columns are left out, and on PostgreSQL the
+    operation's values that repeat the transaction's are taken from its RETURNING row: fewer
+    parameters, so psycopg caches the statement's parsing (it does up to 50) and PostgreSQL
+    prepares it. One statement text per shape of row, built once.
+    """
+
+    def __init__(self, sqlite: bool) -> None:
+        from sqlalchemy.dialects import postgresql
+        from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+        dialect = sqlite_dialect.dialect() if sqlite else postgresql.psycopg.dialect()
+        self.sqlite = sqlite
+        self.tx_columns = [(c.name, c.default.arg if c.default is not None
+                            and c.default.is_scalar else None,
+                            c.type.dialect_impl(dialect).bind_processor(dialect),
+                            c.server_default is not None)
+                           for c in transactions.columns if c.name != "id"]
+        self.op_columns = [(c.name, c.default.arg if c.default is not None
+                            and c.default.is_scalar else None,
+                            c.type.dialect_impl(dialect).bind_processor(dialect),
+                            c.server_default is not None)
+                           for c in operations.columns if c.name not in ("id", "transaction_id")]
+        self._statements: dict[tuple[Any, ...], tuple[str, str]] = {}
+
+    def prepare(self, values: dict[str, Any], operation: dict[str, Any],
+                ) -> tuple[tuple[str, str], list[Any], list[Any]]:
+        """The statement(s) for this row's shape and their parameters."""
+        tx_names: list[str] = []
+        tx_params: list[Any] = []
+        get = values.get
+        for name, default, convert, server_default in self.tx_columns:
+            value = get(name, default)
+            if value is None:
+                if not server_default:
+                    continue
+            elif convert is not None:
+                value = _convert(convert, value)
+            tx_names.append(name)
+            tx_params.append(value)
+        op_spec: list[tuple[str, str]] = []
+        op_params: list[Any] = []
+        derive = not self.sqlite
+        get = operation.get
+        for name, default, convert, server_default in self.op_columns:
+            value = get(name, default)
+            if value is None and not server_default:
+                continue
+            source = _FROM_TRANSACTION.get(name) if derive else None
+            if source is not None and source in values and values[source] == value:
+                op_spec.append((name, source))
+                continue
+            op_spec.append((name, ""))
+            op_params.append(value if convert is None or value is None
+                             else _convert(convert, value))
+        key = (tuple(tx_names), tuple(op_spec))
+        statements = self._statements.get(key)
+        if statements is None:
+            statements = self._statements[key] = self._build(tx_names, op_spec)
+        return statements, tx_params, op_params
+
+    def _build(self, tx_names: list[str], op_spec: list[tuple[str, str]]) -> tuple[str, str]:
+        columns = ", ".join(tx_names)
+        op_columns = ", ".join(name for name, _source in op_spec)
+        if self.sqlite:
+            return (f"INSERT INTO transactions ({columns}) "
+                    f"VALUES ({_placeholders(True, len(tx_names))})",
+                    f"INSERT INTO operations (transaction_id, {op_columns}) "
+                    f"VALUES ({_placeholders(True, len(op_spec) + 1)})")
+        returning = sorted({source for _name, source in op_spec if source})
+        selected = ", ".join(f"t.{source}" if source else "%s" for _name, source in op_spec)
+        return (  # one statement, one round trip: the operation only if the row went in
+            f"WITH t AS (INSERT INTO transactions ({columns}) "
+            f"VALUES ({_placeholders(False, len(tx_names))}) "
+            "ON CONFLICT ON CONSTRAINT uq_transactions_merchant_reference DO NOTHING "
+            f"RETURNING {', '.join(['id', *returning])}) "
+            f"INSERT INTO operations (transaction_id, {op_columns}) "
+            f"SELECT t.id, {selected} FROM t RETURNING transaction_id", "")
+
+
+_INSERTS: dict[bool, _InsertSql] = {}
+
+
+def record_transaction(raw: Any, sqlite: bool, values: dict[str, Any],
+                       operation: dict[str, Any]) -> int:
+    """Insert a transaction and its first operation (a unit for Database.submit); its id.
+
+    A reused (merchantId, transactionReference) raises DuplicateReference and inserts
+    nothing: the unique constraint decides, on any node.
+    """
+    sql = _INSERTS.get(sqlite)
+    if sql is None:
+        sql = _INSERTS[sqlite] = _InsertSql(sqlite)
+    (first, second), tx_params, op_params = sql.prepare(values, operation)
+    if sqlite:
+        try:
+            cursor = raw.execute(first, tx_params)
+        except sqlite3.IntegrityError as error:
+            if _is_reference_conflict_text(str(error)):
+                raise DuplicateReference(values["transaction_reference"]) from None
+            raise
+        transaction_id = int(cursor.lastrowid)
+        raw.execute(second, [transaction_id, *op_params])
+        return transaction_id
+    row = raw.execute(first, [*tx_params, *op_params]).fetchone()
+    if row is None:
+        raise DuplicateReference(values["transaction_reference"])
+    return int(row[0])
+
+
+def _is_reference_conflict_text(text: str) -> bool:
+    text = text.lower()
+    return "uq_transactions_merchant_reference" in text or (
+        "unique" in text and "transaction_reference" in text)
+
+
+class OrderInsert:
+    """A unit for Database.submit: a transaction and its first operation.
+
+    Called with a driver connection it inserts this one order (record_transaction). On
+    PostgreSQL, the orders of concurrent requests can also go in together (``run_many``):
+    one statement and one commit for the whole group, instead of one each.
+    """
+
+    __slots__ = ("operation", "sqlite", "values")
+
+    def __init__(self, sqlite: bool, values: dict[str, Any], operation: dict[str, Any]) -> None:
+        self.sqlite = sqlite
+        self.values = values
+        self.operation = operation
+
+    def __call__(self, raw: Any) -> int:
+        return record_transaction(raw, self.sqlite, self.values, self.operation)
+
+    def _batchable(self) -> bool:
+        """Its operation repeats the transaction's values (the first operation's do)."""
+        values, operation = self.values, self.operation
+        return all(operation.get(name) == values.get(source)
+                   for name, source in _FROM_TRANSACTION.items()) and set(operation) <= {
+            *_FROM_TRANSACTION, "operation_type", "origin"}
+
+    @staticmethod
+    async def run_many(aconn: Any, units: list[OrderInsert],
+                       ) -> list[tuple[Any, BaseException | None]]:
+        """Insert the orders of ``units`` (PostgreSQL, an autocommit AsyncConnection):
+        (transaction id, None) or (None, DuplicateReference) each; a unit the group statement
+        cannot take, or every unit if it fails, is inserted on its own."""
+        outcomes: list[tuple[Any, BaseException | None] | None] = [None] * len(units)
+        group: list[int] = []
+        seen: set[tuple[Any, Any]] = set()
+        for index, unit in enumerate(units):
+            key = (unit.values.get("merchant_id"), unit.values.get("transaction_reference"))
+            if unit._batchable() and key not in seen:
+                seen.add(key)
+                group.append(index)
+        if len(group) > 1:
+            try:
+                inserted = await _insert_group(aconn, [units[i] for i in group])
+            except Exception:  # e.g. one row's value does not fit: each on its own below
+                group = []
+            else:
+                for index in group:
+                    values = units[index].values
+                    found = inserted.get((values["merchant_id"],
+                                          values["transaction_reference"]))
+                    outcomes[index] = (found, None) if found is not None else (
+                        None, DuplicateReference(values["transaction_reference"]))
+        for index, unit in enumerate(units):
+            if outcomes[index] is None:
+                outcomes[index] = await _insert_one(aconn, unit)
+        return [outcome for outcome in outcomes if outcome is not None]
+
+
+async def _insert_one(aconn: Any, unit: OrderInsert) -> tuple[Any, BaseException | None]:
+    sql = _INSERTS.get(False)
+    if sql is None:
+        sql = _INSERTS[False] = _InsertSql(False)
+    (statement, _second), tx_params, op_params = sql.prepare(unit.values, unit.operation)
+    try:
+        cursor = await aconn.execute(statement, [*tx_params, *op_params])
+        row = await cursor.fetchone()
+    except Exception as error:
+        return None, error
+    if row is None:
+        return None, DuplicateReference(unit.values["transaction_reference"])
+    return int(row[0]), None
+
+
+_GROUP_SQL: list[str] = []
+
+
+def _group_sql() -> str:
+    """unnest() of one array per column: the same statement (and parameters) for any number
+    of orders, so psycopg parses it once and PostgreSQL prepares it."""
+    if not _GROUP_SQL:
+        from sqlalchemy.dialects import postgresql
+
+        dialect = postgresql.dialect()
+        columns = [c for c in transactions.columns if c.name != "id"]
+        names = ", ".join(c.name for c in columns)
+        arrays = ", ".join(f"%s::{c.type.compile(dialect=dialect)}[]" for c in columns)
+        derived = ", ".join(f"t.{source}" for source in _FROM_TRANSACTION.values())
+        returned = ", ".join(sorted({"id", *_FROM_TRANSACTION.values()}))
+        _GROUP_SQL.append(
+            f"WITH v AS (SELECT * FROM unnest({arrays}, %s::text[], %s::text[]) "
+            f"AS v({names}, op_type, op_origin)), "
+            f"t AS (INSERT INTO transactions ({names}) SELECT {names} FROM v "
+            "ON CONFLICT ON CONSTRAINT uq_transactions_merchant_reference DO NOTHING "
+            f"RETURNING {returned}), "
+            "o AS (INSERT INTO operations (transaction_id, "
+            f"{', '.join(_FROM_TRANSACTION)}, operation_type, origin) "
+            f"SELECT t.id, {derived}, v.op_type, v.op_origin FROM t JOIN v "
+            "ON v.merchant_id = t.merchant_id "
+            "AND v.transaction_reference = t.transaction_reference "
+            "RETURNING merchant_id, transaction_reference, transaction_id) "
+            "SELECT merchant_id, transaction_reference, transaction_id FROM o")
+    return _GROUP_SQL[0]
+
+
+async def _insert_group(aconn: Any, units: list[OrderInsert]) -> dict[tuple[str, str], int]:
+    columns = [c for c in transactions.columns if c.name != "id"]
+    defaults = {c.name: c.default.arg for c in columns
+                if c.default is not None and c.default.is_scalar}
+    arrays: list[list[Any]] = [
+        [unit.values.get(c.name, defaults.get(c.name)) for unit in units] for c in columns]
+    arrays.append([unit.operation.get("operation_type") for unit in units])
+    arrays.append([unit.operation.get("origin") for unit in units])
+    cursor = await aconn.execute(_group_sql(), arrays)
+    return {(row[0], row[1]): int(row[2]) for row in await cursor.fetchall()}
