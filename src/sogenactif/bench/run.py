@@ -55,7 +55,7 @@ class BenchConfig:
     requests: int = 10_000  # per endpoint and level
     max_seconds: float = 20.0  # per endpoint and level
     preload: int = 0
-    output: Path = Path("bench-results")
+    output: Path = Path("bench/results")
     durable_seconds: float = 2.0
     ceiling: bool = True
     keep: bool = False  # keep the temporary directory (server log, wrk files)

@@ -31,7 +31,7 @@ def bench_command(
     preload: int = typer.Option(
         0, min=0, max=5_000_000,
         help="After the run, store this many transactions and run cardOrder again."),
-    output: Path = typer.Option(Path("bench-results"), help="Where results.json/png go."),
+    output: Path = typer.Option(Path("bench/results"), help="Where results.json, .md and .png go."),
     durable_seconds: float = typer.Option(2.0, min=0.05, max=30,
                                           help="Duration of each durable-write probe."),
     ceiling: bool = typer.Option(True, help="Also measure the no-database ceiling."),

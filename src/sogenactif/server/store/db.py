@@ -155,6 +155,7 @@ class InlinePostgresPool:
         self._free: list[Any] = []
         self._count = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
+        self._closing: set[asyncio.Task[None]] = set()
 
     async def acquire(self) -> Any:
         """A free connection, or a new one below the limit, or the next one given back."""
@@ -179,7 +180,9 @@ class InlinePostgresPool:
     def release(self, aconn: Any, broken: bool = False) -> None:
         if broken:
             self._count -= 1
-            asyncio.get_running_loop().create_task(_close_quietly(aconn))
+            task = asyncio.get_running_loop().create_task(_close_quietly(aconn))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
         else:
             self._free.append(aconn)
         self._wake()
