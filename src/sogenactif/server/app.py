@@ -74,6 +74,24 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+async def _decode(request: Request, limit: int) -> dict[str, Any] | Response:
+    """The request's JSON object, or the HTTP answer that refuses it (415, 413, 400)."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json":
+        return HTMLResponse(UNSUPPORTED_MEDIA_TYPE, status_code=415)
+    try:
+        body = await _read_body(request, limit)
+    except BodyTooLarge:
+        return _json({"responseCode": "30", "errorFieldName": "body"}, status=413)
+    try:
+        message = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return _bad_body()
+    if not isinstance(message, dict):
+        return _bad_body()
+    return message
+
+
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Starlette:
     """The Office Server; builds its runtime (migrations, seed) unless one is given."""
     rt = runtime or build_runtime(settings or Settings())
@@ -84,19 +102,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             f"{request.path_params['family']}/{request.path_params['service']}")
         if svc is None:
             return HTMLResponse("<h1>404 Not Found</h1>", status_code=404)
-        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media != "application/json":
-            return HTMLResponse(UNSUPPORTED_MEDIA_TYPE, status_code=415)
-        try:
-            body = await _read_body(request, rt.settings.max_body_bytes)
-        except BodyTooLarge:
-            return _json({"responseCode": "30", "errorFieldName": "body"}, status=413)
-        try:
-            message = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return _bad_body()
-        if not isinstance(message, dict):
-            return _bad_body()
+        message = await _decode(request, rt.settings.max_body_bytes)
+        if isinstance(message, Response):
+            return message
         if inline_ok and svc.name in INLINE_SERVICES:
             answer = await inline.run_inline(
                 pipeline.handle, rt, svc, OPERATIONS.get(svc.name), message)
@@ -108,19 +116,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def bench_ceiling(request: Request) -> Response:
         """`sogenactif bench`'s baseline: the office route's HTTP work and the seal, no
         database and no thread hop (pipeline.ceiling)."""
-        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media != "application/json":
-            return HTMLResponse(UNSUPPORTED_MEDIA_TYPE, status_code=415)
-        try:
-            body = await _read_body(request, rt.settings.max_body_bytes)
-        except BodyTooLarge:
-            return _json({"responseCode": "30", "errorFieldName": "body"}, status=413)
-        try:
-            message = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return _bad_body()
-        if not isinstance(message, dict):
-            return _bad_body()
+        message = await _decode(request, rt.settings.max_body_bytes)
+        if isinstance(message, Response):
+            return message
         answer = pipeline.ceiling(rt, message)
         return _json(answer.message, headers=answer.headers)
 
