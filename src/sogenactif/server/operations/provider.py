@@ -43,11 +43,7 @@ def payment_provider_initialize(rt: Runtime, req: OfficeRequest) -> dict[str, An
              "returnUrl": req.text("merchantReturnUrl")}
     values.update({"redirection_state": json.dumps(state, sort_keys=True),
                    "redirection_expires_at": rd.deadline(rt, req.now)})
-    try:
-        with rt.db.write() as conn:
-            repo.insert_transaction(conn, values)
-    except repo.DuplicateReference:
-        raise Refusal("94", "transactionReference") from None
+    rd.insert_pending(rt, values)
     reference = values["transaction_reference"]
     return {
         "responseCode": "00",

@@ -19,6 +19,7 @@ from typing import Any
 
 from sogenactif.server.domain.authentication import aware, session_expired
 from sogenactif.server.domain.lifecycle import Event, Status, next_status
+from sogenactif.server.operations.base import Refusal
 from sogenactif.server.runtime import Runtime
 from sogenactif.server.store import repositories as repo
 from sogenactif.server.vault import Vault
@@ -128,8 +129,6 @@ def load_session(rt: Runtime, conn: Any, req: Any, kind: str) -> tuple[Any, dict
     25 unknown transaction; 24 when it is not this kind of redirection; 12 for a
     redirectionData or messageVersion that does not fit. The caller checks the status.
     """
-    from sogenactif.server.operations.base import Refusal
-
     reference = req.text("transactionReference") or ""
     row = repo.get_transaction(conn, req.merchant_id, reference, for_update=True)
     if row is None:
@@ -143,3 +142,12 @@ def load_session(rt: Runtime, conn: Any, req: Any, kind: str) -> tuple[Any, dict
     if req.text("messageVersion") != state.get("messageVersion"):
         raise Refusal("12", "messageVersion")
     return row, state
+
+
+def insert_pending(rt: Runtime, values: dict[str, Any]) -> None:
+    """Record the PENDING transaction a redirection starts; 94 on a reused reference."""
+    try:
+        with rt.db.write() as conn:
+            repo.insert_transaction(conn, values)
+    except repo.DuplicateReference:
+        raise Refusal("94", "transactionReference") from None

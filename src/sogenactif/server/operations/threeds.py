@@ -63,11 +63,7 @@ def start_enrollment(rt: Runtime, req: OfficeRequest, terms: OrderTerms, *, pan:
     })
     if extra:
         values.update(extra)
-    try:
-        with rt.db.write() as conn:
-            repo.insert_transaction(conn, values)
-    except repo.DuplicateReference:
-        raise Refusal("94", "transactionReference") from None
+    rd.insert_pending(rt, values)
     reference = values["transaction_reference"]
     redirection = REDIRECTION_STATUS[enrolment]
     answer: dict[str, Any] = {
