@@ -18,7 +18,8 @@ from sogenactif.server import inline
 from sogenactif.server.keys import KeyCache
 from sogenactif.server.runtime import Mode, Settings, prepare_database
 from sogenactif.server.store import repositories as repo
-from sogenactif.server.store.db import Database, connect_sqlite
+from sogenactif.server.store.db import Database
+from sogenactif.server.store.sqlite_commit import connect_sqlite
 from sogenactif.server.store.tables import operations, transactions
 from sogenactif.server.vault import Vault
 from tests.support import create_pg_database, drop_pg_database, reference

@@ -28,7 +28,7 @@ from sogenactif.protocol.seal import (
 from sogenactif.server.domain.cards import mask_pan
 from sogenactif.server.operations.base import OfficeRequest, Operation, Refusal
 from sogenactif.server.runtime import Runtime
-from sogenactif.server.store.db import DatabaseUnavailable
+from sogenactif.server.store.errors import DatabaseUnavailable
 from sogenactif.server.store.repositories import ShopKey
 
 log = logging.getLogger("sogenactif.pipeline")
