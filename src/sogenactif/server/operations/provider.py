@@ -20,7 +20,7 @@ from sogenactif.server.domain.authentication import (
 from sogenactif.server.domain.lifecycle import Event, Status, next_status
 from sogenactif.server.operations import orders
 from sogenactif.server.operations import redirections as rd
-from sogenactif.server.operations.base import OfficeRequest, Refusal
+from sogenactif.server.operations.base import OfficeRequest
 from sogenactif.server.operations.orders import check_terms, transaction_values
 from sogenactif.server.runtime import Runtime
 from sogenactif.server.store import repositories as repo
@@ -59,12 +59,9 @@ def payment_provider_finalize(rt: Runtime, req: OfficeRequest) -> dict[str, Any]
     """End the provider payment with what the shopper chose on the provider's page."""
     with rt.db.write() as conn:
         row, state = rd.load_session(rt, conn, req, rd.KIND_PROVIDER)
-        if row.status == Status.ABORTED.value:
-            raise Refusal("97")
-        if row.status != Status.PENDING.value:
-            raise Refusal("24", "transactionReference")
-        if rd.expired(row, req.now):
-            return rd.abort_row(conn, row, req.now)
+        ended = rd.end_if_closed(conn, row, req.now)
+        if ended is not None:
+            return ended
         outcome = state.get("outcome")
         if outcome is None:
             return {"responseCode": "60", "transactionReference": row.transaction_reference}

@@ -151,3 +151,15 @@ def insert_pending(rt: Runtime, values: dict[str, Any]) -> None:
             repo.insert_transaction(conn, values)
     except repo.DuplicateReference:
         raise Refusal("94", "transactionReference") from None
+
+
+def end_if_closed(conn: Any, row: Any, now: datetime) -> dict[str, Any] | None:
+    """None while the session is open. A finished one refuses (97 ABORTED, 24 otherwise); one
+    past its deadline ends ABORTED here and its 97 answer is returned."""
+    if row.status == Status.ABORTED.value:
+        raise Refusal("97")
+    if row.status != Status.PENDING.value:
+        raise Refusal("24", "transactionReference")
+    if expired(row, now):
+        return abort_row(conn, row, now)
+    return None

@@ -20,7 +20,7 @@ from sogenactif.server.domain.authentication import (
     result_without_pares,
 )
 from sogenactif.server.domain.cards import mask_pan
-from sogenactif.server.domain.lifecycle import Event, Status, next_status
+from sogenactif.server.domain.lifecycle import Event, next_status
 from sogenactif.server.operations import orders
 from sogenactif.server.operations import redirections as rd
 from sogenactif.server.operations.base import OfficeRequest, Refusal
@@ -118,12 +118,9 @@ def _validate(rt: Runtime, req: OfficeRequest, *, and_order: bool) -> dict[str, 
         row, state = rd.load_session(rt, conn, req, rd.KIND_3DS)
         pares = req.text("paResMessage")
         from_pares = _pares_result(rt, conn, req, row, state, pares) if pares else None
-        if row.status == Status.ABORTED.value:
-            raise Refusal("97")
-        if row.status != Status.PENDING.value:
-            raise Refusal("24", "transactionReference")
-        if rd.expired(row, req.now):
-            return rd.abort_row(conn, row, req.now)
+        ended = rd.end_if_closed(conn, row, req.now)
+        if ended is not None:
+            return ended
         result = (from_pares or _stored_result(state)
                   or result_without_pares(Enrolment.parse(str(state.get("enrolment")))))
         if result is None:
