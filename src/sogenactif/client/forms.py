@@ -35,8 +35,16 @@ class MerchantDataError(ValueError):
     """An MD that breaks the guide's rules, or that cannot be decoded."""
 
 
-def _page(title: str, action: str, heading: str, message: str, fields: list[tuple[str, str]],
-          h2: str) -> str:
+NO_JAVASCRIPT = "JavaScript is currently disabled or is not supported by your browser."
+CONTINUE = "Please click Submit to continue the processing of your transaction."
+
+
+def auto_submit_page(action: str, fields: list[tuple[str, str]], *, title: str,
+                     heading: str = "Processing your Transaction",
+                     message: str = CONTINUE) -> str:
+    """The guide's POST redirection page: submits itself on load, with a message and a
+    Submit button in ``<noscript>``; every value HTML-escaped. The ACS and provider pages of
+    the server send the shopper back with it too."""
     hidden = "\n".join(
         f'  <input type="hidden" name="{escape(name)}" value="{escape(value)}">'
         for name, value in fields)
@@ -50,7 +58,7 @@ def _page(title: str, action: str, heading: str, message: str, fields: list[tupl
   <form name="downloadForm" action="{escape(action)}" method="POST">
     <noscript>
     <h1>{escape(heading)}</h1>
-    <h2>{h2}<br></h2>
+    <h2>{NO_JAVASCRIPT}<br></h2>
     <h3>{escape(message)}</h3>
     <input type="submit" value="Submit">
     </noscript>
@@ -74,20 +82,20 @@ def acs_form(redirection_url: str, pa_req_message: str, term_url: str, md: str =
     ``md`` is checked with :func:`check_md` (encode it with :func:`encode_md` first).
     """
     check_md(md)
-    return _page(title, redirection_url, "Processing your 3-D Secure Transaction",
-                 "Please click Submit to continue the processing of your 3-D Secure "
-                 "transaction.",
-                 [("PaReq", pa_req_message), ("TermUrl", term_url), ("MD", md)],
-                 "JavaScript is currently disabled or is not supported by your browser.")
+    return auto_submit_page(
+        redirection_url, [("PaReq", pa_req_message), ("TermUrl", term_url), ("MD", md)],
+        title=title, heading="Processing your 3-D Secure Transaction",
+        message="Please click Submit to continue the processing of your 3-D Secure "
+                "transaction.")
 
 
 def provider_form(redirection_url: str, message_version: str, redirection_data: str, *,
                   title: str = "Payment") -> str:
     """The auto-submitting page to an external provider (paymentProviderInitialize)."""
-    return _page(title, redirection_url, "Processing your Transaction",
-                 "Please click Submit to continue the processing of your transaction.",
-                 [("message_version", message_version), ("redirection_data", redirection_data)],
-                 "JavaScript is currently disabled or is not supported by your browser.")
+    return auto_submit_page(
+        redirection_url,
+        [("message_version", message_version), ("redirection_data", redirection_data)],
+        title=title)
 
 
 def check_md(md: str) -> str:

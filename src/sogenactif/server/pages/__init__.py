@@ -8,6 +8,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
+from sogenactif.client.forms import auto_submit_page
+
 _templates = Environment(loader=PackageLoader("sogenactif.server.pages", "templates"),
                          autoescape=select_autoescape(default=True, default_for_string=True))
 
@@ -18,6 +20,13 @@ PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 def render(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     html = _templates.get_template(name).render(**context)
     return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
+
+
+def post_back(action: str, fields: list[tuple[str, str]], *, title: str,
+              heading: str = "Processing your Transaction") -> HTMLResponse:
+    """Send the shopper's browser on with a POST (the guide's auto-submit form)."""
+    return HTMLResponse(auto_submit_page(action, fields, title=title, heading=heading),
+                        headers=PAGE_HEADERS)
 
 
 def error_page(title: str, message: str, status_code: int = 400) -> HTMLResponse:

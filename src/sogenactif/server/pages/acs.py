@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 import urllib.parse
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -29,7 +30,7 @@ from sogenactif.server.domain.clock import iso, local
 from sogenactif.server.domain.lifecycle import Status
 from sogenactif.server.domain.money import format_amount
 from sogenactif.server.operations import redirections as rd
-from sogenactif.server.pages import error_page, form_text, render
+from sogenactif.server.pages import error_page, form_text, post_back, render
 from sogenactif.server.runtime import Runtime
 from sogenactif.server.store import repositories as repo
 
@@ -46,6 +47,8 @@ class AcsSession:
     pareq: str
     term_url: str
     md: str
+    #: Read in the worker thread: the sandbox clock may read the database.
+    now: datetime
 
 
 def _term_url_ok(value: str) -> bool:
@@ -79,7 +82,7 @@ def _check(rt: Runtime, form: Any) -> AcsSession | HTMLResponse:
     if row.status != Status.PENDING.value:
         return error_page("Authentication finished", "This payment's authentication is "
                           "already finished; it cannot be done twice.", 409)
-    return AcsSession(row, state, shop.name, pareq, term_url, md)
+    return AcsSession(row, state, shop.name, pareq, term_url, md, rt.clock.now())
 
 
 def _post_back(rt: Runtime, session: AcsSession, choice: AcsChoice, *,
@@ -90,10 +93,9 @@ def _post_back(rt: Runtime, session: AcsSession, choice: AcsChoice, *,
     pares = rd.sign(rt.vault, rd.PARES, {
         "m": row.merchant_id, "r": row.transaction_reference, "n": session.state["nonce"],
         "s": result.status, "h": result.method, "p": result.program, "g": result.guarantee,
-        "j": secrets.token_hex(16), "t": iso(rt.clock.now())})
-    return render("post_back.html", title="3-D Secure", action=session.term_url,
-                  heading="Processing your 3-D Secure Transaction",
-                  fields=[("PaRes", pares), ("MD", session.md)])
+        "j": secrets.token_hex(16), "t": iso(session.now)})
+    return post_back(session.term_url, [("PaRes", pares), ("MD", session.md)],
+                     title="3-D Secure", heading="Processing your 3-D Secure Transaction")
 
 
 def _challenge(rt: Runtime, session: AcsSession, tries: int,
@@ -102,7 +104,7 @@ def _challenge(rt: Runtime, session: AcsSession, tries: int,
     return render("acs_challenge.html", title="3-D Secure authentication",
                   action=rt.settings.public_url.rstrip("/") + "/acs/challenge",
                   shop_name=session.shop_name, amount=format_amount(row.amount, row.currency_code),
-                  masked_pan=row.masked_pan, date=local(rt.clock.now()).strftime("%Y-%m-%d %H:%M"),
+                  masked_pan=row.masked_pan, date=local(session.now).strftime("%Y-%m-%d %H:%M"),
                   otp=rt.acquirer.table.acs_otp, tries=tries, tries_left=MAX_TRIES - tries,
                   problem=problem, pareq=session.pareq, term_url=session.term_url,
                   md=session.md)
@@ -114,7 +116,7 @@ def routes(rt: Runtime) -> list[Route]:
         checked = await run_in_threadpool(_check, rt, form)
         if isinstance(checked, HTMLResponse):
             return checked
-        if rd.expired(checked.row, rt.clock.now()):
+        if rd.expired(checked.row, checked.now):
             # The validate call will answer 97; the shopper still goes back to the shop.
             return _post_back(rt, checked, AcsChoice.ERROR)
         if checked.state.get("enrolment") == Enrolment.FRICTIONLESS.value:
@@ -126,7 +128,7 @@ def routes(rt: Runtime) -> list[Route]:
         checked = await run_in_threadpool(_check, rt, form)
         if isinstance(checked, HTMLResponse):
             return checked
-        if rd.expired(checked.row, rt.clock.now()):
+        if rd.expired(checked.row, checked.now):
             return _post_back(rt, checked, AcsChoice.ERROR)
         choice = form_text(form, "choice")
         if choice == "success":

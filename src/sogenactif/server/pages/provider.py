@@ -9,6 +9,7 @@ transactionReference (our choice), auto-submitted, with a visible button without
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -21,7 +22,7 @@ from sogenactif.server.domain.lifecycle import Status
 from sogenactif.server.domain.money import format_amount
 from sogenactif.server.operations import redirections as rd
 from sogenactif.server.operations.provider import record_provider_outcome
-from sogenactif.server.pages import error_page, form_text, render
+from sogenactif.server.pages import error_page, form_text, post_back, render
 from sogenactif.server.runtime import Runtime
 from sogenactif.server.store import repositories as repo
 
@@ -36,6 +37,8 @@ class ProviderSession:
     shop_name: str
     message_version: str
     redirection_data: str
+    #: Read in the worker thread: the sandbox clock may read the database.
+    now: datetime
 
 
 def _check(rt: Runtime, form: Any) -> ProviderSession | HTMLResponse:
@@ -58,15 +61,14 @@ def _check(rt: Runtime, form: Any) -> ProviderSession | HTMLResponse:
                           "messageVersion of paymentProviderInitialize.")
     if row.status != Status.PENDING.value:
         return error_page("Payment finished", "This payment is already finished.", 409)
-    return ProviderSession(row, state, shop.name, version, data)
+    return ProviderSession(row, state, shop.name, version, data, rt.clock.now())
 
 
 def _back_to_merchant(session: ProviderSession, state: dict[str, Any]) -> HTMLResponse:
-    return render("post_back.html", title="Back to the shop", action=state["returnUrl"],
-                  heading="Processing your Transaction",
-                  fields=[("messageVersion", session.message_version),
-                          ("redirectionData", session.redirection_data),
-                          ("transactionReference", session.row.transaction_reference)])
+    return post_back(state["returnUrl"], [
+        ("messageVersion", session.message_version),
+        ("redirectionData", session.redirection_data),
+        ("transactionReference", session.row.transaction_reference)], title="Back to the shop")
 
 
 def routes(rt: Runtime) -> list[Route]:
@@ -76,7 +78,7 @@ def routes(rt: Runtime) -> list[Route]:
         if isinstance(checked, HTMLResponse):
             return checked
         row = checked.row
-        if rd.expired(row, rt.clock.now()):
+        if rd.expired(row, checked.now):
             return _back_to_merchant(checked, checked.state)  # finalize will answer 97
         return render("provider.html", title=f"{row.payment_mean_brand} payment",
                       action=rt.settings.public_url.rstrip("/") + "/provider/decision",
