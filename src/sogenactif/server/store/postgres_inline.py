@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any, TypeVar
 
 from sogenactif.server import inline
-from sogenactif.server.store.errors import DatabaseUnavailable, is_driver_error
+from sogenactif.server.store.errors import DatabaseUnavailable, is_driver_error, settle
 
 T = TypeVar("T")
 
@@ -153,7 +153,7 @@ class PostgresBatcher:
             try:
                 aconn = await self._pool.acquire()
             except BaseException as error:
-                self._settle(group, [(None, error)] * len(group))
+                settle(group, [(None, error)] * len(group))
                 continue
             broken = False
             try:
@@ -165,22 +165,7 @@ class PostgresBatcher:
                 self._pool.release(aconn, broken)
             self.groups += 1
             self.units += len(group)
-            self._settle(group, outcomes)
-
-    @staticmethod
-    def _settle(group: list[tuple[Any, asyncio.Future[Any]]],
-                outcomes: list[tuple[Any, BaseException | None]]) -> None:
-        for (_unit, future), (result, error) in zip(group, outcomes, strict=True):
-            if future.done():
-                continue
-            if error is None:
-                future.set_result(result)
-            elif is_driver_error(error):
-                wrapped = DatabaseUnavailable(str(error))
-                wrapped.__cause__ = error
-                future.set_exception(wrapped)
-            else:
-                future.set_exception(error)
+            settle(group, outcomes)
 
 
 class SharedReads:

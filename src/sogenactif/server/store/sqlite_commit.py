@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NoReturn, TypeVar
 
 from sogenactif.server import inline
-from sogenactif.server.store.errors import DatabaseUnavailable, is_driver_error
+from sogenactif.server.store.errors import DatabaseUnavailable, is_driver_error, settle
 
 T = TypeVar("T")
 
@@ -330,17 +330,7 @@ class LoopGroupCommit:
             self.groups += 1
             self.units += len(group)
             self._committed(len(group))
-            for (_unit, future), (result, unit_error) in zip(group, outcomes, strict=True):
-                if future.done():
-                    continue
-                if unit_error is None:
-                    future.set_result(result)
-                elif is_driver_error(unit_error):
-                    wrapped = DatabaseUnavailable(str(unit_error))
-                    wrapped.__cause__ = unit_error
-                    future.set_exception(wrapped)
-                else:
-                    future.set_exception(unit_error)
+            settle(group, outcomes)
         if self._pending:
             self._open()
         else:
