@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import secrets
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
+from sogenactif.server import entropy
 from sogenactif.server.acquirer.simulator import Acquirer, load_table
 from sogenactif.server.domain.clock import Clock, OffsetClock, SystemClock
 from sogenactif.server.keys import KeyCache
@@ -86,24 +86,14 @@ def _cutoff(value: str) -> str | None:
 class Ids:
     """Identifiers the platform makes up; injectable so tests can replay exactly.
 
-    Authorisation ids come from the system's CSPRNG read 4 KiB at a time (one system call
-    per thousand ids, not one each), uniform over 000000-999999 by rejection sampling.
+    Authorisation ids come from the system's CSPRNG (entropy.POOL: one system call per
+    thousand ids, not one each), uniform over 000000-999999 by rejection sampling.
     """
 
     _LIMIT = (1 << 32) - (1 << 32) % 10**6  # below it, value % 10**6 is uniform
 
-    def __init__(self) -> None:
-        self._random = b""
-        self._offset = 0
-        self._lock = threading.Lock()
-
     def _u32(self) -> int:
-        with self._lock:
-            if self._offset + 4 > len(self._random):
-                self._random, self._offset = os.urandom(4096), 0
-            value = int.from_bytes(self._random[self._offset:self._offset + 4], "little")
-            self._offset += 4
-        return value
+        return int.from_bytes(entropy.POOL.take(4), "little")
 
     def authorisation_id(self) -> str:
         while True:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from sogenactif.server import entropy
+
 ENV_VAR = "SOGENACTIF_MASTER_KEY"
 NONCE = 12
 
@@ -34,7 +36,8 @@ class Vault:
         return "Vault(<master key hidden>)"
 
     def encrypt(self, plaintext: str, purpose: str) -> bytes:
-        nonce = secrets.token_bytes(NONCE)
+        # A random 96-bit nonce per message (NIST SP 800-38D's RBG construction).
+        nonce = entropy.POOL.take(NONCE)
         return nonce + self._aead.encrypt(nonce, plaintext.encode("utf-8"), purpose.encode())
 
     def decrypt(self, blob: bytes, purpose: str) -> str:
