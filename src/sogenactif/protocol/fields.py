@@ -7,6 +7,7 @@ accepted and ignored (our choice, spec §3).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Callable, Mapping
@@ -254,8 +255,6 @@ DICTIONARY: dict[str, Format] = {
                                  "panExpiryDate", "paymentMeanBrand"),
 }
 
-_DIGITS = re.compile(r"[0-9]+")
-_ALNUM = re.compile(r"[A-Za-z0-9]+")
 _DATETIME = re.compile(
     r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})"
 )
@@ -310,32 +309,51 @@ def _valid_ip(text: str) -> bool:
     return True
 
 
-def _scalar_ok(value: Any, fmt: Format) -> bool:
-    if fmt.kind is Kind.BOOLEAN:
-        return isinstance(value, bool) or value in ("true", "false")
-    text = _as_text(value)
-    if text is None:
-        return False
+def _text_check(fmt: Format) -> Callable[[str], bool]:
+    """The test a field's text must pass, built once per format."""
     kind = fmt.kind
-    if kind is Kind.N:
-        return _length_ok(text, fmt) and _DIGITS.fullmatch(text) is not None
-    if kind is Kind.AN:
-        return _length_ok(text, fmt) and _ALNUM.fullmatch(text) is not None
+    if kind in (Kind.N, Kind.AN):
+        chars = "0-9" if kind is Kind.N else "A-Za-z0-9"
+        upper = "" if fmt.max_length is None else str(fmt.max_length)
+        # At least one character whatever min_length says: an empty N or AN is never valid.
+        match = re.compile(f"[{chars}]{{{max(fmt.min_length, 1)},{upper}}}").fullmatch
+        return lambda text: match(text) is not None
     if kind is Kind.ANS:
-        return _length_ok(text, fmt) and text.isprintable()
+        return lambda text: _length_ok(text, fmt) and text.isprintable()
     if kind is Kind.ENUM:
-        return text in fmt.values
+        allowed = frozenset(fmt.values)
+        return lambda text: text in allowed
     if kind is Kind.DATETIME:
-        return _valid_datetime(text)
+        return _valid_datetime
     if kind is Kind.YYYYMM:
-        return _valid_yyyymm(text)
+        return _valid_yyyymm
     if kind is Kind.YYYYMMDD:
-        return _valid_yyyymmdd(text)
+        return _valid_yyyymmdd
     if kind is Kind.IP:
-        return text == "" or _valid_ip(text)
+        return lambda text: text == "" or _valid_ip(text)
     if kind is Kind.URL:
-        return _length_ok(text, fmt) and text.startswith(("http://", "https://"))
-    return False
+        return lambda text: _length_ok(text, fmt) and text.startswith(("http://", "https://"))
+    return lambda _text: False
+
+
+@functools.cache
+def scalar_check(fmt: Format) -> Check:
+    """Whether a value fits a scalar format, compiled once per format (hot path)."""
+    if fmt.kind is Kind.BOOLEAN:
+        return lambda value: isinstance(value, bool) or value in ("true", "false")
+    text_ok = _text_check(fmt)
+
+    def check(value: Any) -> bool:
+        if type(value) is str:
+            return text_ok(value)
+        text = _as_text(value)
+        return text is not None and text_ok(text)
+
+    return check
+
+
+def _scalar_ok(value: Any, fmt: Format) -> bool:
+    return scalar_check(fmt)(value)
 
 
 def find_format_error(name: str, value: Any, fmt: Format, path: str = "") -> str | None:
@@ -385,11 +403,20 @@ class MessageShape:
     required: tuple[str, ...]
     optional: tuple[str, ...]
     formats: Mapping[str, Format] = field(default_factory=dict)
+    #: The compiled test of every scalar field (containers and lists go through
+    #: find_format_error for their dotted paths).
+    scalars: Mapping[str, Check] = field(default_factory=dict, compare=False)
 
     def check(self, message: Mapping[str, Any]) -> FieldError | None:
         """The first error of the message, format errors before missing fields' (spec §5)."""
+        scalars = self.scalars
         formats = self.formats
         for name, value in message.items():
+            ok = scalars.get(name)
+            if ok is not None:
+                if value is None or ok(value):
+                    continue
+                return FieldError("30", name)
             fmt = formats.get(name)
             if fmt is None:
                 continue
@@ -410,4 +437,6 @@ def shape(required: tuple[str, ...], optional: tuple[str, ...]) -> MessageShape:
         if name not in DICTIONARY:
             raise KeyError(f"{name} is not in the data dictionary")
         formats[name] = DICTIONARY[name]
-    return MessageShape(required, optional, formats)
+    scalars = {name: scalar_check(fmt) for name, fmt in formats.items()
+               if fmt.kind not in (Kind.CONTAINER, Kind.LIST)}
+    return MessageShape(required, optional, formats, scalars)
