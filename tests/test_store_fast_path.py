@@ -272,6 +272,49 @@ def test_postgres_group_insert_gives_each_order_its_outcome(
 
 
 @pytest.mark.postgres
+def test_postgres_group_statement_stores_what_sqlalchemy_stores(
+        pg_store: tuple[Database, Vault]) -> None:
+    """The group statement itself (not its one-by-one fallback): binary arrays of every
+    column type, columns NULL in every row, text that needs escaping in a text array."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    db, _vault = pg_store
+    slow_ref = reference("S")
+    awkward = repo.dumps({"quote": 'say "hi"', "slash": "a\\b", "brace": "{x,y}", "nul": "é€"})
+    slow = {**order_values(slow_ref), "request_json": awkward}
+    with db.write() as conn:
+        transaction_id = repo.insert_transaction(conn, slow)
+        repo.insert_operation(conn, {"transaction_id": transaction_id, **operation_values(slow)})
+    refs = [reference("G") for _ in range(3)]
+    units = [repo.OrderInsert(False, values, operation_values(values)) for values in
+             ({**order_values(ref), "request_json": awkward} for ref in refs)]
+    conninfo = make_url(db.url).set(drivername="postgresql").render_as_string(
+        hide_password=False)
+
+    async def main() -> dict[tuple[str, str], int]:
+        async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as aconn:
+            return await repo._insert_group(aconn, units)
+
+    inserted = asyncio.run(main())  # raises if the statement cannot take these rows
+    assert sorted(ref for _merchant, ref in inserted) == sorted(refs)
+    slow_row, slow_ops = row_dict(db, slow_ref)
+    for ref in refs:
+        row, ops = row_dict(db, ref)
+        assert row["id"] == inserted[(MERCHANT, ref)]
+        for stored in (row, slow_row):
+            stored.pop("id", None)
+            stored.pop("transaction_reference", None)
+        assert row == slow_row
+        assert row["request_json"] == awkward
+        assert len(ops) == 1
+        for op in (ops[0], slow_ops[0]):
+            for name in ("id", "transaction_id", "transaction_reference"):
+                op.pop(name, None)
+        assert ops[0] == slow_ops[0]
+
+
+@pytest.mark.postgres
 def test_postgres_concurrent_inline_orders_share_statements(
         pg_store: tuple[Database, Vault]) -> None:
     db, _vault = pg_store

@@ -776,11 +776,13 @@ def _group_sql() -> str:
         dialect = postgresql.dialect()
         columns = [c for c in transactions.columns if c.name != "id"]
         names = ", ".join(c.name for c in columns)
-        arrays = ", ".join(f"%s::{c.type.compile(dialect=dialect)}[]" for c in columns)
+        # %b: binary arrays, whose text elements need no escaping (psycopg's text arrays
+        # run a regular expression over every quote of the stored request).
+        arrays = ", ".join(f"%b::{c.type.compile(dialect=dialect)}[]" for c in columns)
         derived = ", ".join(f"t.{source}" for source in _FROM_TRANSACTION.values())
         returned = ", ".join(sorted({"id", *_FROM_TRANSACTION.values()}))
         _GROUP_SQL.append(
-            f"WITH v AS (SELECT * FROM unnest({arrays}, %s::text[], %s::text[]) "
+            f"WITH v AS (SELECT * FROM unnest({arrays}, %b::text[], %b::text[]) "
             f"AS v({names}, op_type, op_origin)), "
             f"t AS (INSERT INTO transactions ({names}) SELECT {names} FROM v "
             "ON CONFLICT ON CONSTRAINT uq_transactions_merchant_reference DO NOTHING "
