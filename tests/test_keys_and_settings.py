@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 from typer.testing import CliRunner
 
@@ -120,6 +121,15 @@ def test_several_workers_on_one_database(server: RunningServer, tmp_path: Path) 
     running = RunningServer(server.backend, server.database_url, tmp_path / "multi",
                             workers=2, master_key_file=server.key_file).start()
     try:
+        # The supervisor became uvicorn's own (it keeps none of start-up's imports) and
+        # its workers accept one connection at a time (libuv), so they share a burst.
+        assert running.process is not None
+        supervisor = psutil.Process(running.process.pid)
+        assert supervisor.cmdline()[1:3] == ["-m", "uvicorn"]
+        workers = [child for child in supervisor.children()  # not multiprocessing's tracker
+                   if "resource_tracker" not in " ".join(child.cmdline())]
+        assert len(workers) == 2, [w.cmdline() for w in workers]
+        assert all(w.environ().get("UV_TCP_SINGLE_ACCEPT") == "1" for w in workers)
         bodies = [sealed_request(card_order_fields()) for _ in range(40)]
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             codes = list(pool.map(lambda b: httpx.post(

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import typer
 from rich.console import Console
 from rich.panel import Panel
+
+APP = "sogenactif.server.app:create_app_from_environment"
 
 
 def serve_command(
@@ -60,8 +63,21 @@ def serve_command(
     database.dispose()
     _banner(settings, host, port, workers, describe_url(database_url), TEST_SHOPS)
     os.environ.update(settings.to_environment())
-    uvicorn.run("sogenactif.server.app:create_app_from_environment", factory=True,
-                host=host, port=port, workers=workers, log_level=log_level,
+    if workers > 1:
+        # uvicorn's supervisor only starts and watches the workers: this process becomes
+        # a plain one (same pid, signals and output) instead of keeping SQLAlchemy,
+        # Alembic and the rest of what start-up imported, about 70 MB, for nothing.
+        # libuv's accept loop takes every pending connection at once, so one worker would
+        # get most of a burst of new keep-alive connections and keep them: one at a time,
+        # with a yield between, lets the other workers take their share.
+        os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [
+            sys.executable, "-m", "uvicorn", APP, "--factory", "--host", host,
+            "--port", str(port), "--workers", str(workers), "--log-level", log_level,
+            "--no-access-log", "--http", "httptools", "--loop", "uvloop"])
+    uvicorn.run(APP, factory=True, host=host, port=port, log_level=log_level,
                 access_log=False, http="httptools", loop="uvloop")
 
 
