@@ -77,7 +77,7 @@ def serve_command(
             sys.executable, "-m", "uvicorn", APP, "--factory", "--host", host,
             "--port", str(port), "--workers", str(workers), "--log-level", log_level,
             "--no-access-log", "--http", "httptools", "--loop", "uvloop"])
-    uvicorn.run(APP, factory=True, host=host, port=port, log_level=log_level,
+    uvicorn.run(APP, factory=True, host=host, port=port, workers=1, log_level=log_level,
                 access_log=False, http="httptools", loop="uvloop")
 
 

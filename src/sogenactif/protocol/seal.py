@@ -15,6 +15,7 @@ from typing import Any
 
 #: Fields that never enter the data string.
 EXCLUDED_FIELDS = frozenset({"seal", "keyVersion", "sealAlgorithm"})
+_NONE_EXCLUDED: frozenset[str] = frozenset()  # inside containers every field counts
 
 
 class SealAlgorithm(StrEnum):
@@ -53,7 +54,7 @@ def _append(parts: list[str], value: Any) -> None:
     if type(value) is str:
         parts.append(value)
     elif isinstance(value, Mapping):
-        _append_container(parts, value, frozenset())
+        _append_container(parts, value, _NONE_EXCLUDED)
     elif isinstance(value, list | tuple):
         for element in value:
             _append(parts, element)
