@@ -86,6 +86,21 @@ def fits(payload: dict[str, Any] | None, row: Any, state: dict[str, Any]) -> boo
             and payload.get("n") == state.get("nonce"))
 
 
+def find_for_page(rt: Runtime, payload: dict[str, Any]) -> tuple[Any, str, dict[str, Any]] | None:
+    """For the ACS and provider pages: the transaction a verified token names, its shop's
+    name and its redirection state; None unless the token fits this very redirection."""
+    merchant_id, reference = str(payload.get("m")), str(payload.get("r"))
+    with rt.db.read() as conn:
+        row = repo.get_transaction(conn, merchant_id, reference)
+        shop = repo.get_shop(conn, merchant_id)
+    if row is None or shop is None:
+        return None
+    state = state_of(row)
+    if not fits(payload, row, state):
+        return None
+    return row, shop.name, state
+
+
 def deadline(rt: Runtime, now: datetime) -> datetime:
     return now + timedelta(minutes=rt.settings.redirection_minutes)
 

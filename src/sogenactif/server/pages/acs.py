@@ -32,7 +32,6 @@ from sogenactif.server.domain.money import format_amount
 from sogenactif.server.operations import redirections as rd
 from sogenactif.server.pages import error_page, form_text, post_back, render
 from sogenactif.server.runtime import Runtime
-from sogenactif.server.store import repositories as repo
 
 MAX_TRIES = 3
 
@@ -72,17 +71,15 @@ def _check(rt: Runtime, form: Any) -> AcsSession | HTMLResponse:
     if payload is None:
         return error_page("Invalid PaReq", "This PaReq was not issued by this server. "
                           "Send the paReqMessage of cardCheckEnrollment unchanged.")
-    with rt.db.read() as conn:
-        row = repo.get_transaction(conn, str(payload.get("m")), str(payload.get("r")))
-        shop = repo.get_shop(conn, str(payload.get("m")))
-    state = rd.state_of(row) if row is not None else {}
-    if row is None or shop is None or not rd.fits(payload, row, state):
+    found = rd.find_for_page(rt, payload)
+    if found is None:
         return error_page("Invalid PaReq", "This PaReq does not match any authentication "
                           "in progress.")
+    row, shop_name, state = found
     if row.status != Status.PENDING.value:
         return error_page("Authentication finished", "This payment's authentication is "
                           "already finished; it cannot be done twice.", 409)
-    return AcsSession(row, state, shop.name, pareq, term_url, md, rt.clock.now())
+    return AcsSession(row, state, shop_name, pareq, term_url, md, rt.clock.now())
 
 
 def _post_back(rt: Runtime, session: AcsSession, choice: AcsChoice, *,

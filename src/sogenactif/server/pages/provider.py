@@ -24,7 +24,6 @@ from sogenactif.server.operations import redirections as rd
 from sogenactif.server.operations.provider import record_provider_outcome
 from sogenactif.server.pages import error_page, form_text, post_back, render
 from sogenactif.server.runtime import Runtime
-from sogenactif.server.store import repositories as repo
 
 DECISIONS = {"approve": ProviderOutcome.APPROVED, "decline": ProviderOutcome.DECLINED,
              "cancel": ProviderOutcome.CANCELLED}
@@ -48,20 +47,18 @@ def _check(rt: Runtime, form: Any) -> ProviderSession | HTMLResponse:
         return error_page("Invalid redirection_data", "This redirection_data was not issued "
                           "by this server for a provider payment. Send the redirectionData "
                           "of paymentProviderInitialize unchanged.")
-    with rt.db.read() as conn:
-        row = repo.get_transaction(conn, str(payload.get("m")), str(payload.get("r")))
-        shop = repo.get_shop(conn, str(payload.get("m")))
-    state = rd.state_of(row) if row is not None else {}
-    if row is None or shop is None or not rd.fits(payload, row, state):
+    found = rd.find_for_page(rt, payload)
+    if found is None:
         return error_page("Invalid redirection_data", "No provider payment in progress "
                           "matches this redirection_data.")
+    row, shop_name, state = found
     version = form_text(form, "message_version") or ""
     if version != state.get("messageVersion"):
         return error_page("Invalid message_version", "message_version must be the "
                           "messageVersion of paymentProviderInitialize.")
     if row.status != Status.PENDING.value:
         return error_page("Payment finished", "This payment is already finished.", 409)
-    return ProviderSession(row, state, shop.name, version, data, rt.clock.now())
+    return ProviderSession(row, state, shop_name, version, data, rt.clock.now())
 
 
 def _back_to_merchant(session: ProviderSession, state: dict[str, Any]) -> HTMLResponse:
