@@ -85,6 +85,14 @@ def validate_and_order(client: Client, answer: EnrollmentResponse,
         redirection_data=answer.redirection_data or "", pa_res_message=pares)
 
 
+def validate_only(client: Client, answer: EnrollmentResponse, pares: str) -> OfficeResponse:
+    """cardValidateAuthentication of an enrolment's redirection with this PaRes."""
+    return client.card_validate_authentication(
+        transaction_reference=answer.transaction_reference or "",
+        message_version=answer.message_version or "",
+        redirection_data=answer.redirection_data or "", pa_res_message=pares)
+
+
 def stored(server: RunningServer, merchant_id: str, ref: str) -> Any:
     """The transaction row as the database holds it (stands in for getTransactionData)."""
     database = Database(server.database_url, pool_size=1)

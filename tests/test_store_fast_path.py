@@ -5,6 +5,7 @@ cache (a revocation made elsewhere applies to the next lookup)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -27,22 +28,28 @@ from tests.support import create_pg_database, drop_pg_database, reference
 MERCHANT = "011223344550000"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Database, Vault]]:
+@contextlib.contextmanager
+def fresh_store(url: str, tmp_path: Path) -> Iterator[tuple[Database, Vault]]:
     """A fresh, migrated and seeded database of its own (never the servers')."""
-    if request.param == "postgres":
-        request.getfixturevalue("postgres_url")  # skips or fails as the suite requires
-        url = create_pg_database()
-    else:
-        url = f"sqlite:///{tmp_path / 'store.db'}"
     db, vault = prepare_database(Settings(database_url=url, mode=Mode.TEST,
                                           master_key_file=str(tmp_path / "key")))
     try:
         yield db, vault
     finally:
         db.dispose()
-        if request.param == "postgres":
+        if not url.startswith("sqlite"):
             drop_pg_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Database, Vault]]:
+    if request.param == "postgres":
+        request.getfixturevalue("postgres_url")  # skips or fails as the suite requires
+        url = create_pg_database()
+    else:
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    with fresh_store(url, tmp_path) as opened:
+        yield opened
 
 
 def order_values(ref: str) -> dict[str, Any]:
@@ -225,14 +232,8 @@ def test_key_cache_sees_a_revocation_made_by_another_process(
 
 @pytest.fixture
 def pg_store(tmp_path: Path, postgres_url: str) -> Iterator[tuple[Database, Vault]]:
-    url = create_pg_database()
-    db, vault = prepare_database(Settings(database_url=url, mode=Mode.TEST,
-                                          master_key_file=str(tmp_path / "key")))
-    try:
-        yield db, vault
-    finally:
-        db.dispose()
-        drop_pg_database(url)
+    with fresh_store(create_pg_database(), tmp_path) as opened:
+        yield opened
 
 
 @pytest.mark.postgres

@@ -32,6 +32,7 @@ from tests.redirection_support import (
     runtime_later,
     stored,
     validate_and_order,
+    validate_only,
 )
 from tests.support import SAMPLE_SHOP, RunningServer, sealed_request
 
@@ -177,10 +178,7 @@ def test_incorrect_csc_refuses_at_order(client: Client) -> None:
 def test_validate_then_order_without_pares(client: Client, server: RunningServer) -> None:
     answer = enrol(client)
     pares = acs(answer).pares
-    checked = client.card_validate_authentication(
-        transaction_reference=answer.transaction_reference or "",
-        message_version=answer.message_version or "",
-        redirection_data=answer.redirection_data or "", pa_res_message=pares)
+    checked = validate_only(client, answer, pares)
     assert checked.ok and checked.holder_authent_status == "SUCCESS"
     assert checked.guarantee_indicator == "Y" and checked.holder_authent_method == "OTP"
     row, _ = stored(server, MERCHANT, answer.transaction_reference or "")
@@ -217,10 +215,7 @@ def test_forged_pares_is_refused(client: Client, server: RunningServer) -> None:
 def test_replayed_pares_is_refused(client: Client) -> None:
     answer = enrol(client)
     pares = acs(answer).pares
-    checked = client.card_validate_authentication(
-        transaction_reference=answer.transaction_reference or "",
-        message_version=answer.message_version or "",
-        redirection_data=answer.redirection_data or "", pa_res_message=pares)
+    checked = validate_only(client, answer, pares)
     assert checked.ok
     replay = validate_and_order(client, answer, pares)
     assert replay.response_code == "34" and replay.error_field_name == "paResMessage"
